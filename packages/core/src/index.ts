@@ -1,0 +1,12 @@
+/**
+ * BGA core: contracts, configuration and the ports every BGA package builds on.
+ * Each area is also published as its own subpath (`@bga/core/contracts`, `@bga/core/config`,
+ * ...); `@bga/core/promise` is the Promise API for services that do not use Effect.
+ *
+ * @module
+ */
+export * as Config from "./config/index.js"
+export * as Contracts from "./contracts/index.js"
+export { canonicalJson, hashOf, sha256Hex } from "./hash.js"
+export { isId, newId, newTraceId } from "./ids.js"
+export * as Json from "./json/index.js"
