@@ -43,7 +43,12 @@ describe("executing a handler", () => {
     await executeHandler(
       tool(
         (_, ctx) =>
-          new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve((aborted = true)))),
+          new Promise((resolve) =>
+            ctx.signal.addEventListener("abort", () => {
+              aborted = true
+              resolve(undefined)
+            })
+          ),
         { timeoutMs: 30 }
       ),
       {},
