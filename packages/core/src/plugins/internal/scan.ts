@@ -63,7 +63,7 @@ export const scanPackage = (
   const refuse = (detail: string) => Result.fail(pluginError("unsafe-package", plugin, detail))
   let realRoot: string
   try {
-    realRoot = realpathSync(root)
+    realRoot = realpathSync.native(root)
   } catch (error) {
     return refuse(`cannot read the package folder: ${(error as NodeJS.ErrnoException).code ?? error}`)
   }
@@ -98,7 +98,7 @@ export const scanPackage = (
         // resolution through every link must land inside too; a dangling link is refused.
         let real: string | undefined
         try {
-          real = realpathSync(join(root, path))
+          real = realpathSync.native(join(root, path))
         } catch {
           real = undefined
         }
