@@ -25,6 +25,7 @@ mount --bind "$CHILD" "$R/bga/child"; mount -o remount,bind,ro "$R/bga/child"
 touch "$R/bga/node" "$R/dev/null"
 mount --bind "$NODE" "$R/bga/node"; mount --bind /dev/null "$R/dev/null"
 mount -o remount,ro "$R"
+unset PWD OLDPWD
 exec chroot "$R" /bga/node "$@"
 `
 
