@@ -29,4 +29,6 @@ console.log(
 )
 // Keep the repository's formatting (the manifest is outside the checksum; the signature is over
 // its canonical JSON, so reformatting it changes nothing that is signed).
-execFileSync("pnpm", ["exec", "biome", "format", "--write", manifestPath, join(here, "..", "keys")], { stdio: "ignore" })
+execFileSync("pnpm", ["exec", "biome", "format", "--write", manifestPath, join(here, "..", "keys")], {
+  stdio: "ignore"
+})
