@@ -24,7 +24,7 @@ mount --bind "$PLUGIN" "$R/plugin"; mount -o remount,bind,ro "$R/plugin"
 mount --bind "$CHILD" "$R/bga/child"; mount -o remount,bind,ro "$R/bga/child"
 touch "$R/bga/node" "$R/dev/null"
 mount --bind "$NODE" "$R/bga/node"; mount --bind /dev/null "$R/dev/null"
-mount -o remount,ro "$R"
+mount -o remount,bind,ro "$R"
 unset PWD OLDPWD
 exec chroot "$R" /bga/node "$@"
 `

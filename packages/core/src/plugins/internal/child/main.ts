@@ -38,7 +38,16 @@ const peer: RpcPeer = new RpcPeer(
   (message) => {
     if (message.t === "event") {
       const listener = listeners.get(message.subscriptionId)
-      if (listener) queueMicrotask(() => listener(message.payload))
+      if (listener) {
+        queueMicrotask(() => {
+          // A failing listener is the plugin's bug, not a reason to take the process down.
+          try {
+            listener(message.payload)
+          } catch (error) {
+            console.error(`event listener failed: ${(error as Error)?.stack ?? String(error)}`)
+          }
+        })
+      }
     } else if (message.t === "cancel") {
       running.get(message.id)?.abort(new PluginCapabilityError("timeout", "the host gave up on this call"))
     }
