@@ -38,7 +38,7 @@ export const newKey = (): TestKey => {
   return { ...key, privateKey: Result.getOrThrow(parsePrivateKey(key.privateKeyPem)) }
 }
 
-/** A tool-providing plugin entry: `echo` returns its args; `kv_roundtrip` uses kv. */
+/** A plugin entry with one tool, `echo`, which returns its arguments and its isolation level. */
 export const echoEntry = `
 export default {
   async activate(ctx) {
