@@ -1,9 +1,10 @@
 import { Result, Schema } from "effect"
-import { decodeUnknown } from "../contracts/decode.js"
+import { decodeUnknown, problemsOf } from "../contracts/decode.js"
 import { CustomerInstanceId, Id, JsonValue, Sha256Hex, Timestamp, TraceId } from "../contracts/primitives.js"
 import { ToolOutcome } from "../contracts/ToolInvocation.js"
 import { InvalidInputError } from "../json/JsonError.js"
 import type { JsonLimits } from "../json/limits.js"
+import { checkJsonValue } from "../json/safeJson.js"
 import { ModelMessage, ModelToolCall } from "../model/ModelMessage.js"
 import { BudgetUsage } from "./Budget.js"
 
@@ -163,6 +164,22 @@ export const decodeCheckpoint = (
   return decoded
 }
 
-/** The checkpoint as JSON-ready data for `RunStore` (the inverse of `decodeCheckpoint`). */
-export const encodeCheckpoint = (checkpoint: RunCheckpoint): unknown =>
-  Schema.encodeUnknownSync(RunCheckpointV1)(checkpoint)
+/**
+ * The checkpoint as JSON-ready data for `RunStore` (the inverse of `decodeCheckpoint`). A
+ * checkpoint that would not decode again (e.g. a value the JSON reader would refuse) is refused
+ * here, before it is stored, rather than found unreadable when the run resumes.
+ */
+export const encodeCheckpoint = (checkpoint: RunCheckpoint): Result.Result<unknown, InvalidInputError> => {
+  const encoded = Schema.encodeUnknownResult(RunCheckpointV1)(checkpoint, { errors: "all" })
+  if (Result.isFailure(encoded)) {
+    return Result.fail(
+      new InvalidInputError({
+        reason: "invalid",
+        subject: "RunCheckpoint",
+        problems: problemsOf(encoded.failure.issue, checkpoint)
+      })
+    )
+  }
+  const checked = checkJsonValue(encoded.success, "RunCheckpoint", checkpointJsonLimits)
+  return Result.isFailure(checked) ? checked : Result.succeed(encoded.success)
+}
