@@ -23,9 +23,10 @@ export interface Lanes {
   readonly lane: (customerInstanceId: string) => LaneScheduler.LaneCounts
 }
 
-type Resume = (effect: Effect.Effect<LaneScheduler.Ticket<Waiter>>) => void
+/** What waits in a lane: a way to wake the fiber whose turn it is. */
 interface Waiter {
-  readonly resume: Resume
+  granted: boolean
+  wake: (() => void) | undefined
 }
 
 /**
@@ -43,35 +44,37 @@ export const make = (limits: LaneLimits): Lanes => {
 
   const pump = () => {
     for (let ticket = scheduler.dispatch(); ticket !== undefined; ticket = scheduler.dispatch()) {
-      ticket.item.resume(Effect.succeed(ticket))
+      ticket.item.granted = true
+      ticket.item.wake?.()
     }
   }
 
-  const release = (ticket: LaneScheduler.Ticket<Waiter>) =>
-    Effect.sync(() => {
-      if (scheduler.release(ticket)) pump()
-    })
-
-  const acquire = (customerInstanceId: string) =>
-    Effect.callback<LaneScheduler.Ticket<Waiter>, QueueFullError>((resume, _signal) => {
-      const queued = scheduler.enqueue(customerInstanceId, { resume })
-      if (Result.isFailure(queued)) {
-        resume(Effect.fail(queued.failure))
-        return
-      }
-      pump()
-      // Interrupted while waiting: leave the queue; if the slot was handed over in the same
-      // instant, give it back.
-      return Effect.sync(() => {
-        if (!scheduler.cancel(queued.success) && scheduler.release(queued.success)) pump()
-      })
-    })
-
-  const run = <A, E, R>(customerInstanceId: string, effect: Effect.Effect<A, E, R>) =>
+  const run = <A, E, R>(
+    customerInstanceId: string,
+    effect: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | QueueFullError, R> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(acquire(customerInstanceId)), (ticket) =>
-        restore(effect).pipe(Effect.ensuring(release(ticket)))
-      )
+      Effect.suspend((): Effect.Effect<A, E | QueueFullError, R> => {
+        const waiter: Waiter = { granted: false, wake: undefined }
+        const queued = scheduler.enqueue(customerInstanceId, waiter)
+        if (Result.isFailure(queued)) return Effect.fail(queued.failure)
+        const ticket = queued.success
+        pump()
+        const turn = Effect.callback<void>((resume) => {
+          if (waiter.granted) resume(Effect.void)
+          else waiter.wake = () => resume(Effect.void)
+        })
+        // One finalizer, installed before waiting starts, owns the ticket whatever happens:
+        // still queued (interrupted while waiting) -> leave the queue; running -> free the slot.
+        return restore(turn).pipe(
+          Effect.flatMap(() => restore(effect)),
+          Effect.ensuring(
+            Effect.sync(() => {
+              if (scheduler.cancel(ticket) || scheduler.release(ticket)) pump()
+            })
+          )
+        )
+      })
     )
 
   return {

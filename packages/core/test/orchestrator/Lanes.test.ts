@@ -145,6 +145,47 @@ describe("lanes (Effect)", () => {
   )
 })
 
+describe("lanes under load", () => {
+  it.live("hold every limit and leak no slot while work finishes, fails and is interrupted at random", () =>
+    Effect.gen(function* () {
+      const l = limits({
+        globalConcurrency: 5,
+        instanceConcurrency: 2,
+        instanceQueueLimit: 30,
+        globalQueueLimit: 120
+      })
+      const lanes = Lanes.make(l)
+      const g = gauge()
+      // A fixed pseudo-random sequence keeps the test reproducible.
+      let seed = 20261124
+      const random = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31
+        return seed / 2 ** 31
+      }
+      const fibers = []
+      for (let i = 0; i < 200; i++) {
+        const id = `i${Math.floor(random() * 6)}`
+        const work =
+          random() < 0.2
+            ? Effect.flatMap(g.work(id, 1), () => Effect.fail("failed"))
+            : g.work(id, Math.floor(random() * 4))
+        fibers.push({
+          fiber: yield* Effect.forkChild(Effect.exit(lanes.run(id, work))),
+          interrupt: random() < 0.3
+        })
+        if (random() < 0.3) yield* Effect.sleep("1 millis")
+      }
+      for (const { fiber, interrupt } of fibers) if (interrupt) yield* Fiber.interrupt(fiber)
+      const exits = []
+      for (const { fiber } of fibers) exits.push(yield* Fiber.await(fiber))
+      expect(exits).toHaveLength(200)
+      expect(g.peak()).toBeLessThanOrEqual(5)
+      for (let i = 0; i < 6; i++) expect(g.peakOf(`i${i}`)).toBeLessThanOrEqual(2)
+      expect(lanes.stats()).toEqual({ running: 0, queued: 0, activeInstances: 0 })
+    })
+  )
+})
+
 describe("lanes (Promise)", () => {
   it("run a Promise task in a lane and resolve with its value", async () => {
     const lanes = Lanes.make(limits())
