@@ -76,6 +76,27 @@ export const rawHostOf = (input: string): string | undefined => {
   return colon === -1 ? hostPort : hostPort.slice(0, colon)
 }
 
+/**
+ * Refuses an IPv4 host that the text wrote in any form but plain dotted-quad. `text` is what
+ * was written (a URL, or a redirect Location, possibly scheme-relative); `url` is how it parsed.
+ * A Location without its own authority inherits an already checked host and passes.
+ */
+export const oddIpv4Form = (text: string, url: URL): EgressBlock | undefined => {
+  const hostname = url.hostname
+  if (!/^[0-9.]+$/u.test(hostname)) return undefined
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:/u.test(text)
+  const schemeRelative = /^[/\\]{2}/u.test(text)
+  if (!absolute && !schemeRelative) return undefined
+  const raw = rawHostOf(absolute ? text : `${url.protocol}${text}`)?.toLowerCase()
+  if (raw === hostname) return undefined
+  return {
+    reason: "ip-literal-form",
+    detail: `IPv4 address written as ${JSON.stringify((raw ?? "").slice(0, 64))} (read as ${hostname}); only plain dotted-quad is accepted`,
+    host: hostname,
+    address: hostname
+  }
+}
+
 /** Checks one address against the always-blocked ranges and the instance's opened ranges. */
 export const checkAddress = (
   parsed: ipaddr.IPv4 | ipaddr.IPv6,
@@ -147,14 +168,8 @@ export const checkUrl = (input: string, policy: EgressPolicy): Result.Result<Url
   }
   const asIpv4 = /^[0-9.]+$/u.test(hostname) ? parseStrictIp(hostname) : undefined
   if (asIpv4 !== undefined) {
-    const raw = rawHostOf(input)?.toLowerCase()
-    if (raw !== hostname) {
-      return block(
-        "ip-literal-form",
-        `IPv4 address written as ${JSON.stringify((raw ?? "").slice(0, 64))} (read as ${hostname}); only plain dotted-quad is accepted`,
-        { host: hostname, address: hostname }
-      )
-    }
+    const odd = oddIpv4Form(input, url)
+    if (odd !== undefined) return Result.fail(odd)
     const checked = checkAddress(asIpv4, policy, hostname)
     if (Result.isFailure(checked)) return Result.fail(checked.failure)
     return finishLiteral(url, scheme, hostname, port, checked.success, policy)

@@ -28,6 +28,7 @@ export {
   type EgressBlock,
   maxAnswers,
   maxUrlLength,
+  oddIpv4Form,
   rawHostOf,
   redactUrl,
   type UrlTarget

@@ -1,5 +1,5 @@
 import { Result } from "effect"
-import type { EgressBlock } from "./check.js"
+import { type EgressBlock, oddIpv4Form } from "./check.js"
 
 /** Statuses followed as redirects (when they carry a Location header). */
 export const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
@@ -63,6 +63,9 @@ export const planRedirect = (
   if (next === null) {
     return Result.fail({ reason: "invalid-url", detail: "the redirect Location is not a valid URL" })
   }
+  // The next hop is checked in its parsed form; only the Location text shows an odd IPv4 form.
+  const odd = oddIpv4Form(location, next)
+  if (odd !== undefined) return Result.fail(odd)
   if (from.protocol === "https:" && next.protocol === "http:") {
     return Result.fail({
       reason: "redirect-downgrade",
