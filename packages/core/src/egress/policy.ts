@@ -55,8 +55,13 @@ export const parseAllowEntry = (entry: string): AllowEntry | string => {
   if (entry.includes("*")) return 'a wildcard is allowed only as a leading "*."'
   const host = normalizeHost(entry)
   if (host === undefined) return "is not a valid host name"
-  // An IP literal entry must be written exactly as the URL parser prints it.
-  if (/^[0-9.]+$/u.test(host) && parseStrictIp(host) === undefined) return "is not a dotted-quad IPv4 address"
+  // A name whose last label is a number is an IPv4 address to the URL parser: such an entry
+  // must be written exactly as the parser prints it, or it could never match.
+  const last = host.slice(host.lastIndexOf(".") + 1)
+  const written = entry.toLowerCase().replace(/\.$/u, "")
+  if (/^(?:0x[0-9a-f]*|[0-9]+)$/u.test(last) && (parseStrictIp(host) === undefined || written !== host)) {
+    return "is not a dotted-quad IPv4 address"
+  }
   return { kind: "exact", host, source: entry }
 }
 

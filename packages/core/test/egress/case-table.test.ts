@@ -74,7 +74,9 @@ describe("egress case table", () => {
       app = await startServer("127.0.0.2", (req, res) => {
         const url = new URL(req.url ?? "/", "http://app.test")
         if (url.pathname === "/start") {
-          res.writeHead(Number(url.searchParams.get("status") ?? 302), { location: url.searchParams.get("to") ?? "/" })
+          res.writeHead(Number(url.searchParams.get("status") ?? 302), {
+            location: url.searchParams.get("to") ?? "/"
+          })
           res.end()
         } else if (url.pathname === "/loop") {
           res.writeHead(302, { location: "/loop" }).end()

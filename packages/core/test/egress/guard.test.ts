@@ -14,7 +14,8 @@ const scripted = (answers: Record<string, Array<ReadonlyArray<string>>>) => {
     resolve: async (host) => {
       calls.push(host)
       const script = answers[host]
-      if (script === undefined || script.length === 0) throw Object.assign(new Error("nx"), { code: "ENOTFOUND" })
+      if (script === undefined || script.length === 0)
+        throw Object.assign(new Error("nx"), { code: "ENOTFOUND" })
       return script.length > 1 ? (script.shift() ?? []) : (script[0] ?? [])
     }
   }
@@ -42,7 +43,11 @@ describe("egress guard on loopback servers", () => {
       const url = new URL(req.url ?? "/", "http://app.test")
       switch (url.pathname) {
         case "/redirect": {
-          res.writeHead(Number(url.searchParams.get("status")), { location: url.searchParams.get("to") ?? "/" }).end()
+          res
+            .writeHead(Number(url.searchParams.get("status")), {
+              location: url.searchParams.get("to") ?? "/"
+            })
+            .end()
           return
         }
         case "/big-declared":
@@ -129,7 +134,9 @@ describe("egress guard on loopback servers", () => {
     expect(error.reason).toBe("blocked-range")
     expect(error.detail).toContain("127.0.0.4")
     const blocked = recorder.events.find((e) => e.type === "egress.blocked")
-    expect(blocked?.type === "egress.blocked" && blocked.decision.decidingRule?.ruleId).toBe("egress.blocked-range")
+    expect(blocked?.type === "egress.blocked" && blocked.decision.decidingRule?.ruleId).toBe(
+      "egress.blocked-range"
+    )
     await guard.close()
   })
 
@@ -158,7 +165,12 @@ describe("egress guard on loopback servers", () => {
     const response = await guard.fetch(
       {
         url: `http://app.test:${app.port}/redirect?status=302&to=${encodeURIComponent(to)}`,
-        headers: { Authorization: "Bearer s3cret", Cookie: "sid=1", "Proxy-Authorization": "Basic x", "X-Trace": "t1" }
+        headers: {
+          Authorization: "Bearer s3cret",
+          Cookie: "sid=1",
+          "Proxy-Authorization": "Basic x",
+          "X-Trace": "t1"
+        }
       },
       ctx
     )
@@ -175,7 +187,10 @@ describe("egress guard on loopback servers", () => {
   it("keeps credentials on a same-origin redirect", async () => {
     const { guard } = guardWith(names().resolver)
     await guard.fetch(
-      { url: `http://app.test:${app.port}/redirect?status=307&to=%2Fsame`, headers: { authorization: "Bearer s3cret" } },
+      {
+        url: `http://app.test:${app.port}/redirect?status=307&to=%2Fsame`,
+        headers: { authorization: "Bearer s3cret" }
+      },
       ctx
     )
     expect(app.received.at(-1)?.url).toBe("/same")
@@ -227,7 +242,11 @@ describe("egress guard on loopback servers", () => {
       guard.fetch({ url: `http://app.test:${app.port}/big-declared`, maxBytes: 1024 }, ctx)
     )
     expect(error.reason).toBe("too-large")
-    expect(recorder.events.at(-1)).toMatchObject({ type: "egress.failed", reason: "too-large", address: "127.0.0.2" })
+    expect(recorder.events.at(-1)).toMatchObject({
+      type: "egress.failed",
+      reason: "too-large",
+      address: "127.0.0.2"
+    })
     await guard.close()
   })
 
@@ -286,7 +305,10 @@ describe("egress guard on loopback servers", () => {
   it("stops when the caller cancels", async () => {
     const { guard } = guardWith(names().resolver)
     const controller = new AbortController()
-    const pending = guard.fetch({ url: `http://app.test:${app.port}/hang` }, { ...ctx, signal: controller.signal })
+    const pending = guard.fetch(
+      { url: `http://app.test:${app.port}/hang` },
+      { ...ctx, signal: controller.signal }
+    )
     setTimeout(() => controller.abort(), 50)
     expect((await rejection(pending)).reason).toBe("aborted")
     await guard.close()
@@ -314,13 +336,18 @@ describe("egress guard on loopback servers", () => {
   it("refuses headers the guard owns and malformed ones, before any connection", async () => {
     const { guard } = guardWith(names().resolver)
     const seen = app.received.length
-    for (const headers of [{ Host: "internal.example" }, { "transfer-encoding": "chunked" }, { "x-a": "1\r\nx-b: 2" }, { "bad name": "1" }]) {
+    for (const headers of [
+      { Host: "internal.example" },
+      { "transfer-encoding": "chunked" },
+      { "x-a": "1\r\nx-b: 2" },
+      { "bad name": "1" }
+    ]) {
       const error = await rejection(guard.fetch({ url: `http://app.test:${app.port}/`, headers }, ctx))
       expect(error.reason).toBe("invalid-request")
     }
-    expect((await rejection(guard.fetch({ url: `http://app.test:${app.port}/`, method: "CONNECT" }, ctx))).reason).toBe(
-      "invalid-request"
-    )
+    expect(
+      (await rejection(guard.fetch({ url: `http://app.test:${app.port}/`, method: "CONNECT" }, ctx))).reason
+    ).toBe("invalid-request")
     expect(app.received.length).toBe(seen)
     await guard.close()
   })
@@ -332,7 +359,9 @@ describe("egress guard on loopback servers", () => {
     expect(response.address).toBe("127.0.0.2")
     expect(calls).toEqual([])
     // 127.0.0.3 is opened but not allowlisted as a literal.
-    expect((await rejection(guard.fetch({ url: `http://127.0.0.3:${other.port}/` }, ctx))).reason).toBe("not-allowlisted")
+    expect((await rejection(guard.fetch({ url: `http://127.0.0.3:${other.port}/` }, ctx))).reason).toBe(
+      "not-allowlisted"
+    )
     await guard.close()
   })
 })
@@ -356,10 +385,17 @@ describe("malformed input", () => {
   it("never throws from the pure check, whatever the text", () => {
     const policy = Result.getOrThrow(Egress.policyFor(loopConfig([8080]), "loop"))
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.webUrl(), fc.string().map((s) => `http://${s}`)), (text) => {
-        const verdict = Egress.checkUrl(text, policy)
-        return Result.isSuccess(verdict) || typeof verdict.failure.reason === "string"
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.webUrl(),
+          fc.string().map((s) => `http://${s}`)
+        ),
+        (text) => {
+          const verdict = Egress.checkUrl(text, policy)
+          return Result.isSuccess(verdict) || typeof verdict.failure.reason === "string"
+        }
+      ),
       { numRuns: 2000 }
     )
   })
@@ -382,7 +418,9 @@ describe("EgressGuard service", () => {
   it.effect("is provided from the configuration and the recorder service", () =>
     Effect.gen(function* () {
       const recorder = Egress.makeMemoryRecorder()
-      const guardLayer = Egress.layer({ resolver: Egress.staticResolver({ "app.test": ["127.0.0.2"] }) }).pipe(
+      const guardLayer = Egress.layer({
+        resolver: Egress.staticResolver({ "app.test": ["127.0.0.2"] })
+      }).pipe(
         Layer.provide(Config.layer({ security: { egress: { allowlist: ["*.example.com"] } } })),
         Layer.provide(Egress.layerMemoryRecorder(recorder))
       )

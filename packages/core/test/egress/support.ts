@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net"
 import { Result } from "effect"
 import * as Config from "../../src/config/index.js"
 import type { BgaConfigInput } from "../../src/config/schema.js"
-import * as Egress from "../../src/egress/index.js"
+import type * as Egress from "../../src/egress/index.js"
 
 /** A loopback HTTP server on one 127.0.0.x address, recording what it received. */
 export interface LoopServer {
@@ -63,7 +63,14 @@ export const loopConfig = (ports: ReadonlyArray<number>, extra: { allowlist?: Ar
       loop: {
         security: {
           egress: {
-            allowlist: ["app.test", "other.test", "rebind.test", "slow.test", "127.0.0.2", ...(extra.allowlist ?? [])],
+            allowlist: [
+              "app.test",
+              "other.test",
+              "rebind.test",
+              "slow.test",
+              "127.0.0.2",
+              ...(extra.allowlist ?? [])
+            ],
             allowPrivateRanges: ["127.0.0.2/32", "127.0.0.3/32"],
             allowedPorts: [...ports]
           }
