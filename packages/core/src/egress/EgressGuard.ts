@@ -2,7 +2,7 @@ import { Context, Effect, Layer, Result, type Scope } from "effect"
 import { ConfigService } from "../config/load.js"
 import type { BgaConfig } from "../config/schema.js"
 import type { EgressContext } from "./decision.js"
-import type { EgressConfigError, EgressError } from "./EgressError.js"
+import { type EgressConfigError, EgressError } from "./EgressError.js"
 import { EgressRecorder, type EgressRecorderShape } from "./events.js"
 import {
   defaultLimits,
@@ -30,7 +30,7 @@ export interface EgressGuardShape {
 /** The `EgressGuard` port. */
 export class EgressGuard extends Context.Service<EgressGuard, EgressGuardShape>()("@bga/core/EgressGuard") {}
 
-/** How to build a guard. Only `config` is required; everything else has a production default. */
+/** How to build a guard: `config` and `recorder` are required; everything else has a production default. */
 export interface EgressGuardOptions {
   readonly config: BgaConfig
   readonly recorder: EgressRecorderShape
@@ -79,7 +79,15 @@ const toEffectApi = (engine: Engine): EgressGuardShape => ({
           ...context,
           signal: context.signal === undefined ? signal : AbortSignal.any([signal, context.signal])
         }),
-      catch: (error) => error as EgressError
+      catch: (error) =>
+        error instanceof EgressError
+          ? error
+          : new EgressError({
+              reason: "protocol",
+              url: "",
+              detail: String(error).slice(0, 512),
+              cause: error
+            })
     }),
   check: (url, context) =>
     Effect.promise((signal) =>

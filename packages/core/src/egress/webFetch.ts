@@ -10,8 +10,9 @@ import type { EgressResponse } from "./internal/engine.js"
 import type { PromiseEgressGuard } from "./promise.js"
 import { untrustedNotice, wrapUntrusted } from "./untrusted.js"
 
-/** Default and largest response size `web_fetch` reads, in bytes. */
+/** Response size `web_fetch` reads when the model names none, in bytes. */
 export const webFetchDefaultBytes = 1024 * 1024
+/** Largest response size the model may ask `web_fetch` to read, in bytes. */
 export const webFetchMaxBytes = 5 * 1024 * 1024
 /** Most characters of extracted text handed to the model. */
 export const webFetchMaxChars = 100_000

@@ -393,8 +393,8 @@ export class Engine {
     // failed (nothing was sent), at most three.
     for (const address of addresses.slice(0, 3)) {
       const startedAt = performance.now()
-      const pool = this.pools.get(target.url.origin, target.host, address.address, address.family)
       try {
+        const pool = this.pools.get(target.url.origin, target.host, address.address, address.family)
         const response = await pool.request({
           path: `${target.url.pathname}${target.url.search}`,
           method: hop.method as Dispatcher.HttpMethod,
