@@ -9,7 +9,7 @@ const common = {
   ts: Timestamp,
   customerInstanceId: CustomerInstanceId,
   runId: Schema.optionalKey(Id),
-  /** Links the hops of one guarded request (its redirects). */
+  /** Links the hops of one guarded request (its redirects): the `eventId` of its first event. */
   requestId: Id,
   /** 0 for the first request, then one more per redirect followed. */
   hop: NonNegativeInt,

@@ -160,7 +160,7 @@ describe("egress guard on loopback servers", () => {
   })
 
   it("drops credentials and keeps other headers on a cross-origin redirect", async () => {
-    const { guard } = guardWith(names().resolver)
+    const { guard, recorder } = guardWith(names().resolver)
     const to = `http://other.test:${other.port}/landing`
     const response = await guard.fetch(
       {
@@ -181,6 +181,12 @@ describe("egress guard on loopback servers", () => {
     expect(landed?.headers.cookie).toBeUndefined()
     expect(landed?.headers["proxy-authorization"]).toBeUndefined()
     expect(landed?.headers["x-trace"]).toBe("t1")
+    // One record per hop, linked by the request id (the first event's id).
+    expect(recorder.events.map((e) => [e.type, e.hop, e.requestId])).toEqual([
+      ["egress.fetched", 0, response.requestId],
+      ["egress.fetched", 1, response.requestId]
+    ])
+    expect(recorder.events[0]?.eventId).toBe(response.requestId)
     await guard.close()
   })
 

@@ -74,6 +74,7 @@ export interface EgressResponse {
   readonly address: string
   /** Each URL redirected from, in order (without query or fragment). */
   readonly redirects: ReadonlyArray<string>
+  /** The `requestId` of the recorded events of this request. */
   readonly requestId: string
 }
 
@@ -164,7 +165,8 @@ class Deadline {
 
 /** Per guarded request: ids and what every event of it shares. */
 interface Trace {
-  readonly requestId: string
+  /** Set by the first event: its id becomes the id of the whole request (one id mint less per request). */
+  requestId: string | undefined
   readonly context: EgressContext
   readonly policy: EgressPolicy
 }
@@ -230,7 +232,7 @@ export class Engine {
   async fetch(request: EgressRequest, context: EgressContext): Promise<EgressResponse> {
     const policy = this.options.policyOf(context.customerInstanceId)
     const limits = this.options.limits
-    const trace: Trace = { requestId: newId(), context, policy }
+    const trace: Trace = { requestId: undefined, context, policy }
     const cap = Math.min(request.maxBytes ?? limits.maxResponseBytes, limits.maxResponseBytes)
     const deadline = new Deadline(
       Math.min(request.timeoutMs ?? limits.timeoutMs, limits.timeoutMs),
@@ -311,7 +313,7 @@ export class Engine {
           truncated: body.truncated,
           address: address.address,
           redirects,
-          requestId: trace.requestId
+          requestId: trace.requestId ?? ""
         }
       }
     } finally {
@@ -554,9 +556,11 @@ export class Engine {
   }
 
   private common(trace: Trace, hop: number, url: string, host: string) {
+    const eventId = newId()
+    trace.requestId ??= eventId
     return {
       version: 1 as const,
-      eventId: newId(),
+      eventId,
       ts: new Date().toISOString(),
       customerInstanceId: trace.context.customerInstanceId,
       ...(trace.context.runId === undefined ? {} : { runId: trace.context.runId }),
