@@ -7,6 +7,7 @@
  */
 export * as Config from "./config/index.js"
 export * as Contracts from "./contracts/index.js"
+export * as Egress from "./egress/index.js"
 export { canonicalJson, hashOf, sha256Hex } from "./hash.js"
 export { isId, newId, newTraceId } from "./ids.js"
 export * as Json from "./json/index.js"

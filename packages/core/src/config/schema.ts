@@ -74,7 +74,13 @@ export const CustomerInstanceSettings = Schema.Struct({
       egress: Schema.optionalKey(
         Schema.Struct({
           allowlist: Schema.optionalKey(Schema.Array(HostPattern).check(Schema.isMaxLength(1000))),
-          allowPrivateRanges: Schema.optionalKey(Schema.Array(Cidr).check(Schema.isMaxLength(64)))
+          allowPrivateRanges: Schema.optionalKey(Schema.Array(Cidr).check(Schema.isMaxLength(64))),
+          /** Ports this instance may reach besides 80 and 443; replaces the platform list when set. */
+          allowedPorts: Schema.optionalKey(
+            Schema.Array(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))).check(
+              Schema.isMaxLength(64)
+            )
+          )
         })
       )
     })
