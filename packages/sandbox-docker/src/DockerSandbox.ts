@@ -7,7 +7,11 @@ import { type DockerSandboxOptions, resolveOptions } from "./internal/options.js
  * Bridges the Promise internals to Effect: interruption aborts the operation and waits for its
  * cleanup (a killed command's lane reset, a half-created container's removal) before it ends.
  */
-const abortable = <A>(run: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, SandboxError> =>
+const abortable = <A>(
+  run: (signal: AbortSignal) => Promise<A>,
+  /** Gives back a value that arrived after the interruption, which nobody will receive. */
+  giveBack?: (value: A) => Promise<void>
+): Effect.Effect<A, SandboxError> =>
   Effect.callback<A, SandboxError>((resume) => {
     const controller = new AbortController()
     const promise = run(controller.signal)
@@ -18,14 +22,18 @@ const abortable = <A>(run: (signal: AbortSignal) => Promise<A>): Effect.Effect<A
     return Effect.promise(() => {
       controller.abort()
       return promise.then(
-        () => undefined,
+        (value) => giveBack?.(value).catch(() => undefined),
         () => undefined
       )
     })
   })
 
 const shapeOf = (lanes: DockerLanes): SandboxDriverShape => ({
-  acquire: (spec) => abortable((signal) => lanes.acquire(spec, signal)),
+  acquire: (spec) =>
+    abortable(
+      (signal) => lanes.acquire(spec, signal),
+      (lane) => lanes.abandon(lane)
+    ),
   exec: (lane, request) => abortable((signal) => lanes.exec(lane, request, signal)),
   release: (lane) => abortable(() => lanes.release(lane)),
   list: (customerInstanceId) => Effect.sync(() => lanes.list(customerInstanceId)),

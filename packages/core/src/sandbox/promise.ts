@@ -49,14 +49,20 @@ export const openSandbox = async (
 ): Promise<SandboxClient> => {
   const runtime = ManagedRuntime.make(layer)
   const driver = await settle(runtime.runPromiseExit(Effect.service(SandboxDriver)))
+  let closed = false
   const run = <A>(effect: Effect.Effect<A, SandboxError>, signal?: AbortSignal): Promise<A> =>
-    settle(runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal }))
+    closed
+      ? Promise.reject(new SandboxError({ reason: "closed", detail: "the sandbox client was closed" }))
+      : settle(runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal }))
   return {
     acquire: (spec) => run(driver.acquire(spec)),
     exec: (lane, request, options) => run(driver.exec(lane, request), options?.signal),
     release: (lane) => run(driver.release(lane)),
     list: (customerInstanceId) => run(driver.list(customerInstanceId)),
     reapIdle: () => run(driver.reapIdle),
-    close: () => runtime.dispose()
+    close: () => {
+      closed = true
+      return runtime.dispose()
+    }
   }
 }

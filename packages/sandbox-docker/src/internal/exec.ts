@@ -13,9 +13,7 @@ export interface ExecTarget {
   readonly oom: OomWatch
   readonly oomGraceMs: number
   /** Kills every process of the lane (the engine offers no way to kill one exec). */
-  readonly reset: (reason: "timeout" | "cancelled" | "strays") => Promise<void>
-  /** True when processes other than the lane's init and keep-alive are running. */
-  readonly hasStrays: () => Promise<boolean>
+  readonly reset: (reason: "timeout" | "cancelled") => Promise<void>
   /** True once the lane was released while the command ran. */
   readonly released: () => boolean
 }
@@ -195,8 +193,5 @@ const awaitEnd = async (
   }
   const oomKilled =
     exitCode === 137 && (await target.oom.waitForKill(containerId, oomBefore, target.oomGraceMs))
-  // Nothing a command starts outlives it: background processes (a collapsing fork bomb, a
-  // daemon) would otherwise hold pids and CPU and leak state into the next command.
-  if (await target.hasStrays()) await target.reset("strays")
   return result(oomKilled ? "oom_killed" : "exited", exitCode)
 }

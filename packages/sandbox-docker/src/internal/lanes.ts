@@ -30,6 +30,10 @@ interface LaneState {
   readonly createdAt: number
   lastUsedAt: number
   busy: number
+  /** Acquire calls that got this lane, minus those that abandoned it. */
+  handedOut: number
+  /** Commands run so far: a lane nobody used is safe to drop when its acquire is cancelled. */
+  execs: number
   released: boolean
   tail: Promise<void>
 }
@@ -111,6 +115,7 @@ export class DockerLanes {
     const existing = this.byKey.get(key)
     if (existing !== undefined) {
       existing.lastUsedAt = Date.now()
+      existing.handedOut++
       return handleOf(existing)
     }
     let creating = this.pending.get(key)
@@ -124,7 +129,55 @@ export class DockerLanes {
       creating = entry
       this.pending.set(key, entry)
     }
-    return handleOf(await waitFor(creating, signal))
+    const state = await this.waitFor(creating, signal)
+    state.handedOut++
+    return handleOf(state)
+  }
+
+  /**
+   * Takes back a lane whose acquirer was interrupted right after getting it: the lane is dropped
+   * when nobody else holds it and nothing ran in it.
+   */
+  async abandon(lane: SandboxLane): Promise<void> {
+    const state = this.lanes.get(lane.laneId)
+    if (state === undefined || state.customerInstanceId !== lane.customerInstanceId) return
+    state.handedOut = Math.max(0, state.handedOut - 1)
+    if (state.handedOut === 0 && state.busy === 0 && state.execs === 0) await this.release(lane)
+  }
+
+  /**
+   * Waits for a lane being created. A caller that gives up stops waiting; the creation itself is
+   * called off (and cleaned up) only when no caller is left, and a lane finished in the meantime
+   * that nobody took is released before the cancelled caller hears back.
+   */
+  private waitFor(entry: PendingLane, signal?: AbortSignal): Promise<LaneState> {
+    signal?.throwIfAborted()
+    entry.waiters++
+    if (signal === undefined) return entry.promise
+    return new Promise<LaneState>((resolve, reject) => {
+      const cancelled = () =>
+        reject(new SandboxError({ reason: "cancelled", detail: "acquiring the lane was cancelled" }))
+      const onAbort = () => {
+        entry.waiters--
+        if (entry.waiters === 0) entry.controller.abort()
+        entry.promise.then(async (state) => {
+          if (entry.waiters === 0 && state.handedOut === 0 && state.execs === 0)
+            await this.release(handleOf(state)).catch(() => undefined)
+          cancelled()
+        }, cancelled)
+      }
+      signal.addEventListener("abort", onAbort, { once: true })
+      entry.promise.then(
+        (state) => {
+          signal.removeEventListener("abort", onAbort)
+          resolve(state)
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort)
+          reject(error)
+        }
+      )
+    })
   }
 
   /** Runs a command in a lane, one at a time per lane. */
@@ -132,22 +185,26 @@ export class DockerLanes {
     this.assertOpen()
     const normalized = Result.getOrThrowWith(normalizeExecRequest(request), (error) => error)
     const state = this.own(lane)
-    return this.locked(state, async () => {
-      if (state.released)
-        throw new SandboxError({
-          reason: "lane-not-found",
-          detail: "the lane was released",
-          laneId: state.laneId
-        })
-      try {
-        return await runExec(this.target(state), normalized, signal)
-      } catch (error) {
-        if (!(error instanceof EngineError) || (error.status !== 404 && error.status !== 409)) throw error
-        // The container was removed or stopped behind our back: bring the lane back once.
-        await this.revive(state, signal)
-        return await runExec(this.target(state), normalized, signal)
+    return this.locked(
+      state,
+      () => this.sweep(state),
+      async () => {
+        if (state.released)
+          throw new SandboxError({
+            reason: "lane-not-found",
+            detail: "the lane was released",
+            laneId: state.laneId
+          })
+        try {
+          return await runExec(this.target(state), normalized, signal)
+        } catch (error) {
+          if (!(error instanceof EngineError) || (error.status !== 404 && error.status !== 409)) throw error
+          // The container was removed or stopped behind our back: bring the lane back once.
+          await this.revive(state, signal)
+          return await runExec(this.target(state), normalized, signal)
+        }
       }
-    }).catch((error: unknown) => {
+    ).catch((error: unknown) => {
       throw toSandboxError(error, state.laneId)
     })
   }
@@ -228,21 +285,42 @@ export class DockerLanes {
     return state
   }
 
-  private async locked<A>(state: LaneState, body: () => Promise<A>): Promise<A> {
+  /**
+   * Runs `body` alone in the lane, then `after` while still holding the lane: the caller gets
+   * its result at once and the next command waits for the clean-up.
+   */
+  private async locked<A>(state: LaneState, after: () => Promise<void>, body: () => Promise<A>): Promise<A> {
     const previous = state.tail
     let unlock: () => void = () => undefined
     state.tail = new Promise<void>((resolve) => {
       unlock = resolve
     })
     state.busy++
-    try {
-      await previous
-      return await body()
-    } finally {
+    state.execs++
+    const finish = () => {
       state.busy--
       state.lastUsedAt = Date.now()
       unlock()
     }
+    try {
+      await previous
+      const value = await body()
+      void after()
+        .catch(() => undefined)
+        .finally(finish)
+      return value
+    } catch (error) {
+      finish()
+      throw error
+    }
+  }
+
+  /**
+   * Nothing a command starts outlives it: background processes (a collapsing fork bomb, a
+   * daemon) would otherwise hold pids and CPU and leak state into the next command.
+   */
+  private async sweep(state: LaneState): Promise<void> {
+    if (!state.released && (await this.hasStrays(state))) await this.reset(state, "strays")
   }
 
   private target(state: LaneState) {
@@ -254,8 +332,7 @@ export class DockerLanes {
       oom: this.oom,
       oomGraceMs: this.options.oomGraceMs,
       released: () => state.released,
-      reset: (reason: "timeout" | "cancelled" | "strays") => this.reset(state, reason),
-      hasStrays: () => this.hasStrays(state)
+      reset: (reason: "timeout" | "cancelled") => this.reset(state, reason)
     }
   }
 
@@ -335,12 +412,16 @@ export class DockerLanes {
       createdAt: Date.now(),
       lastUsedAt: Date.now(),
       busy: 0,
+      handedOut: 0,
+      execs: 0,
       released: false,
       tail: Promise.resolve()
     }
-    if (this.closed) {
+    if (this.closed || signal?.aborted) {
       await this.destroy(containerId, config.volume)
-      throw new SandboxError({ reason: "closed", detail: "the Docker sandbox driver was shut down" })
+      throw this.closed
+        ? new SandboxError({ reason: "closed", detail: "the Docker sandbox driver was shut down" })
+        : new SandboxError({ reason: "cancelled", detail: "acquiring the lane was cancelled", laneId })
     }
     this.lanes.set(laneId, state)
     this.byKey.set(key, state)
@@ -475,38 +556,6 @@ interface PendingLane {
   readonly promise: Promise<LaneState>
   readonly controller: AbortController
   waiters: number
-}
-
-/**
- * Waits for a lane being created. A caller that gives up stops waiting at once; the creation
- * itself is called off (and cleaned up) only when no caller is left waiting for it.
- */
-const waitFor = (entry: PendingLane, signal?: AbortSignal): Promise<LaneState> => {
-  signal?.throwIfAborted()
-  entry.waiters++
-  if (signal === undefined) return entry.promise
-  return new Promise<LaneState>((resolve, reject) => {
-    const onAbort = () => {
-      entry.waiters--
-      if (entry.waiters === 0) entry.controller.abort()
-      // Settle only after the creation has cleaned up, so a cancelled acquire leaves nothing.
-      entry.promise.then(
-        () => reject(new SandboxError({ reason: "cancelled", detail: "acquiring the lane was cancelled" })),
-        () => reject(new SandboxError({ reason: "cancelled", detail: "acquiring the lane was cancelled" }))
-      )
-    }
-    signal.addEventListener("abort", onAbort, { once: true })
-    entry.promise.then(
-      (state) => {
-        signal.removeEventListener("abort", onAbort)
-        resolve(state)
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort)
-        reject(error)
-      }
-    )
-  })
 }
 
 const handleOf = (state: LaneState): SandboxLane => ({
