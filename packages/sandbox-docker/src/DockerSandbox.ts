@@ -1,6 +1,7 @@
 import { SandboxDriver, type SandboxDriverShape, type SandboxError } from "@bga/core/sandbox"
 import { Effect, Layer, type Scope } from "effect"
-import { DockerLanes, toSandboxError } from "./internal/lanes.js"
+import { toSandboxError } from "./internal/errors.js"
+import { DockerLanes } from "./internal/lanes.js"
 import { type DockerSandboxOptions, resolveOptions } from "./internal/options.js"
 
 /**

@@ -85,7 +85,7 @@ export const runExec = async (
   // a lane reset (below) can stop it.
   const socket: Duplex = await engine.hijack(`/exec/${execId}/start`, { Detach: false, Tty: false })
   try {
-    return await awaitEnd(target, request, execId, socket, collector, demux, started, oomBefore, signal)
+    return await awaitEnd(target, request, { execId, socket, collector, demux, started, oomBefore }, signal)
   } catch (error) {
     // From here on the command has run: an engine failure must not look retryable.
     if (error instanceof SandboxError) throw error
@@ -98,15 +98,22 @@ export const runExec = async (
   }
 }
 
+/** A started exec: its stream and what reads it. */
+interface Attached {
+  readonly execId: string
+  readonly socket: Duplex
+  readonly collector: OutputCollector
+  readonly demux: FrameDemuxer
+  readonly started: number
+  /** The lane's OOM kill count before the command, to tell a memory kill from any SIGKILL. */
+  readonly oomBefore: number
+}
+
+/** Waits for the command's end (or its timeout or cancellation) and classifies it. */
 const awaitEnd = async (
   target: ExecTarget,
   request: NormalizedExecRequest,
-  execId: string,
-  socket: Duplex,
-  collector: OutputCollector,
-  demux: FrameDemuxer,
-  started: number,
-  oomBefore: number,
+  { execId, socket, collector, demux, started, oomBefore }: Attached,
   signal: AbortSignal | undefined
 ): Promise<ExecResult> => {
   const { engine, containerId, laneId } = target

@@ -3,7 +3,6 @@ import {
   decodeLaneSpec,
   type ExecRequest,
   type ExecResult,
-  isSandboxError,
   type LaneInfo,
   type LaneSpec,
   normalizeExecRequest,
@@ -12,12 +11,13 @@ import {
 } from "@bga/core/sandbox"
 import { Result } from "effect"
 import { containerBody, type LaneConfig } from "./containerSpec.js"
-import { EngineClient, EngineError, filtersQuery } from "./engine.js"
+import { EngineClient, EngineError } from "./engine.js"
+import { toSandboxError } from "./errors.js"
 import { runExec } from "./exec.js"
 import { laneLabels, scopeFilter } from "./labels.js"
 import { OomWatch } from "./oomWatch.js"
 import type { ResolvedOptions } from "./options.js"
-import { isOrphan, pidAlive } from "./orphans.js"
+import { checkLimits, removeOrphans } from "./startup.js"
 
 /** One live lane: its container, its owner and its one-command-at-a-time lock. */
 interface LaneState {
@@ -36,27 +36,6 @@ interface LaneState {
   execs: number
   released: boolean
   tail: Promise<void>
-}
-
-/** Maps whatever went wrong to the typed error of the port. */
-export const toSandboxError = (error: unknown, laneId?: string): SandboxError => {
-  if (isSandboxError(error)) return error as SandboxError
-  const lane = laneId === undefined ? {} : { laneId }
-  if (error instanceof EngineError) {
-    if (error.kind === "unavailable")
-      return new SandboxError({ reason: "engine-unavailable", detail: error.message, ...lane })
-    if (error.status === 404 && /no such image/iu.test(error.message))
-      return new SandboxError({ reason: "image-missing", detail: error.message, ...lane })
-    return new SandboxError({ reason: "engine-error", detail: error.message, ...lane, cause: error })
-  }
-  if (error instanceof Error && error.name === "AbortError")
-    return new SandboxError({ reason: "cancelled", detail: "the operation was cancelled", ...lane })
-  return new SandboxError({
-    reason: "engine-error",
-    detail: error instanceof Error ? error.message : String(error),
-    ...lane,
-    cause: error
-  })
 }
 
 const containerName = (laneId: string) => `bga-lane-${laneId}`
@@ -92,7 +71,7 @@ export class DockerLanes {
       )
       await oom.start()
       const lanes = new DockerLanes(engine, options, oom)
-      await lanes.removeOrphans()
+      await removeOrphans(engine, options)
       lanes.reaper = setInterval(() => void lanes.reapIdle().catch(() => undefined), options.reapIntervalMs)
       lanes.reaper.unref()
       return lanes
@@ -251,17 +230,6 @@ export class DockerLanes {
     await Promise.allSettled([...this.lanes.values()].map((state) => this.release(handleOf(state), "closed")))
     this.oom.stop()
     await this.engine.close()
-  }
-
-  /** The engine client, for tests and diagnostics of this package. */
-  get client(): EngineClient {
-    return this.engine
-  }
-
-  /** The container id behind a lane, for tests and diagnostics of this package. */
-  containerOf(lane: SandboxLane): string | undefined {
-    const state = this.lanes.get(lane.laneId)
-    return state?.customerInstanceId === lane.customerInstanceId ? state.containerId : undefined
   }
 
   private assertOpen(): void {
@@ -515,40 +483,6 @@ export class DockerLanes {
         .call("DELETE", `/volumes/${volume}?force=true`, { accept: [404] })
         .catch(() => undefined)
   }
-
-  /** Removes containers and volumes of this scope whose owning driver is gone. */
-  private async removeOrphans(): Promise<void> {
-    const { owner, orphans } = this.options
-    if (orphans === "keep") return
-    const label = filtersQuery({ label: scopeFilter(owner.scope) })
-    const containers = await this.engine.call<
-      ReadonlyArray<{
-        Id: string
-        Names?: ReadonlyArray<string>
-        State?: string
-        Labels?: Record<string, string>
-      }>
-    >("GET", `/containers/json?all=true&${label}`)
-    for (const container of containers.body) {
-      if (!isOrphan({ labels: container.Labels ?? {}, state: container.State }, owner, orphans, pidAlive))
-        continue
-      await this.engine.call("DELETE", `/containers/${container.Id}?force=true&v=true`, { accept: [404] })
-      this.options.onEvent({
-        type: "orphan-removed",
-        kind: "container",
-        name: container.Names?.[0] ?? container.Id
-      })
-    }
-    const volumes = await this.engine.call<{
-      Volumes?: ReadonlyArray<{ Name: string; Labels?: Record<string, string> | null }> | null
-    }>("GET", `/volumes?${label}`)
-    for (const volume of volumes.body.Volumes ?? []) {
-      if (!isOrphan({ labels: volume.Labels ?? {} }, owner, orphans, pidAlive)) continue
-      // 409: still mounted by a live container (of a live owner); leave it.
-      const { status } = await this.engine.call("DELETE", `/volumes/${volume.Name}`, { accept: [404, 409] })
-      if (status < 300) this.options.onEvent({ type: "orphan-removed", kind: "volume", name: volume.Name })
-    }
-  }
 }
 
 /** A lane being created, shared by every caller that asked for it meanwhile. */
@@ -563,20 +497,3 @@ const handleOf = (state: LaneState): SandboxLane => ({
   customerInstanceId: state.customerInstanceId,
   ...(state.runId === undefined ? {} : { runId: state.runId })
 })
-
-/** Refuses an engine that says it cannot enforce the limits lanes depend on. */
-const checkLimits = async (engine: EngineClient, options: ResolvedOptions): Promise<void> => {
-  const { body } = await engine.call<{ MemoryLimit?: boolean; PidsLimit?: boolean; CpuCfsQuota?: boolean }>(
-    "GET",
-    "/info"
-  )
-  const missing = [
-    body.PidsLimit === true ? undefined : "pids",
-    body.MemoryLimit === true ? undefined : "memory",
-    body.CpuCfsQuota === true ? undefined : "cpu"
-  ].filter((name) => name !== undefined)
-  if (missing.length === 0) return
-  const detail = `the engine reports it cannot enforce ${missing.join(", ")} limits (cgroup controllers missing)`
-  if (options.requireEnforcedLimits) throw new SandboxError({ reason: "limits-unenforced", detail })
-  options.onEvent({ type: "warning", message: detail })
-}
