@@ -22,7 +22,7 @@ const probeEngine = async (): Promise<Probe> => {
   try {
     engine = await EngineClient.connect(socketPath)
   } catch (error) {
-    return { ok: false, reason: `no Docker engine reachable at ${socketPath} (${(error as Error).message})` }
+    return { ok: false, reason: (error as Error).message }
   }
   const image = await engine.call("GET", `/images/${encodeURIComponent(testImage)}/json`, { accept: [404] })
   if (image.status === 404) {
