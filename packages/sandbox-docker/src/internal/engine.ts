@@ -161,7 +161,7 @@ export class EngineClient {
    * of it and anything written to it is the command's stdin. Uses an HTTP upgrade on a fresh
    * connection, as the engine requires for attached execs.
    */
-  hijack(path: string, body: unknown, signal?: AbortSignal): Promise<Duplex> {
+  hijack(path: string, body: unknown, timeoutMs = 30_000): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       const payload = JSON.stringify(body)
       const req = httpRequest({
@@ -174,10 +174,16 @@ export class EngineClient {
           "content-length": Buffer.byteLength(payload),
           connection: "Upgrade",
           upgrade: "tcp"
-        },
-        ...(signal === undefined ? {} : { signal })
+        }
       })
+      // Only until the engine answers: from then on the stream is as long as the command.
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(
+          new EngineError("unavailable", `the engine did not answer ${path} within ${timeoutMs} ms`)
+        )
+      )
       req.on("upgrade", (response, socket, head) => {
+        socket.setTimeout(0)
         response.resume()
         if (head.length > 0) socket.unshift(head)
         resolve(socket)
@@ -195,7 +201,9 @@ export class EngineClient {
           )
         )
       })
-      req.on("error", (error) => reject(signal?.aborted ? error : unavailable(this.socketPath, error)))
+      req.on("error", (error) =>
+        reject(error instanceof EngineError ? error : unavailable(this.socketPath, error))
+      )
       req.end(payload)
     })
   }

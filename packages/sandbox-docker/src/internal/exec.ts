@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream"
 import { type ExecResult, type NormalizedExecRequest, SandboxError } from "@bga/core/sandbox"
 import { FrameDemuxer, OutputCollector } from "./demux.js"
-import type { EngineClient } from "./engine.js"
+import { type EngineClient, EngineError } from "./engine.js"
 import type { OomWatch } from "./oomWatch.js"
 
 /** The lane an exec runs in, and how to reset it when a command has to be killed. */
@@ -83,7 +83,21 @@ export const runExec = async (
   const demux = new FrameDemuxer((kind, data) => collector.add(kind, data))
   // No signal here: once the engine has the start request the command may be running, and only
   // a lane reset (below) can stop it.
-  const socket: Duplex = await engine.hijack(`/exec/${execId}/start`, { Detach: false, Tty: false })
+  let socket: Duplex
+  try {
+    socket = await engine.hijack(`/exec/${execId}/start`, { Detach: false, Tty: false })
+  } catch (error) {
+    // A refusal (404, 409) means nothing started, and the caller may retry. Anything else leaves
+    // the command's state unknown: reset the lane so nothing keeps running unobserved.
+    if (error instanceof EngineError && error.kind === "status") throw error
+    await target.reset("cancelled").catch(() => undefined)
+    throw new SandboxError({
+      reason: "engine-error",
+      detail: `starting the command failed: ${error instanceof Error ? error.message : String(error)}`,
+      laneId,
+      cause: error
+    })
+  }
   try {
     return await awaitEnd(target, request, { execId, socket, collector, demux, started, oomBefore }, signal)
   } catch (error) {
