@@ -5,6 +5,7 @@ import type { PolicyRequest } from "../request.js"
 import { isRiskyClass, PolicyActions, toolGroups } from "../taxonomy.js"
 import { compileValueTest } from "./conditions.js"
 import { compileAny, isGlob } from "./glob.js"
+import { emptyTrie, insert, isEmpty, type Trie } from "./trie.js"
 import { type LocatedRule, listOf, locateRules } from "./validate.js"
 
 /** A rule ready for the hot path: one test function and its trace entry, made once. */
@@ -29,7 +30,11 @@ export interface Bucket {
   readonly byName: Map<string, Array<CompiledRule>>
   readonly byGroup: Map<string, Array<CompiledRule>>
   readonly byRisk: Map<string, Array<CompiledRule>>
-  /** Rules with resource globs or no resource constraint: checked for every request. */
+  /** Rules with `prefix*` name globs, by prefix. */
+  readonly prefixes: Trie<CompiledRule>
+  /** Rules with `*suffix` name globs, by suffix (`*.example.com`). */
+  readonly suffixes: Trie<CompiledRule>
+  /** Rules with other globs or no resource constraint: checked for every request. */
   readonly rest: Array<CompiledRule>
 }
 
@@ -176,7 +181,9 @@ const resourceChecks = (rule: Rule): Array<Check> => {
     checks.push((r) => set.has(r.resource.kind))
   }
   const names = listOf(res.names)
-  if (names) {
+  // A rule the index reaches only through its names (or, without names, its risk classes) has
+  // that part proven by the lookup; testing it again would only cost time.
+  if (names && !namesIndexed(rule)) {
     const groups = new Set(names.filter((n) => n.startsWith("group:")))
     const plain = names.filter((n) => !n.startsWith("group:"))
     const test = plain.length > 0 ? compileAny(plain) : undefined
@@ -190,7 +197,7 @@ const resourceChecks = (rule: Rule): Array<Check> => {
     })
   }
   const risks = listOf(res.riskClasses)
-  if (risks) {
+  if (risks && names !== undefined) {
     const set = new Set<string>(risks)
     checks.push((r) => r.resource.riskClass !== undefined && set.has(r.resource.riskClass))
   }
@@ -265,7 +272,33 @@ const compileRule = (located: LocatedRule, ordinal: number): CompiledRule => {
   })
 }
 
-const emptyBucket = (): Bucket => ({ byName: new Map(), byGroup: new Map(), byRisk: new Map(), rest: [] })
+const emptyBucket = (): Bucket => ({
+  byName: new Map(),
+  byGroup: new Map(),
+  byRisk: new Map(),
+  prefixes: emptyTrie(),
+  suffixes: emptyTrie(),
+  rest: []
+})
+
+/** How the index holds a name pattern; "rest" ones are tested one by one. */
+const nameKey = (name: string): "group" | "exact" | "prefix" | "suffix" | "rest" => {
+  if (name.startsWith("group:")) return "group"
+  if (!isGlob(name)) return "exact"
+  if (name.includes("?") || name.indexOf("*") !== name.lastIndexOf("*")) return "rest"
+  if (name.endsWith("*")) return "prefix"
+  if (name.startsWith("*")) return "suffix"
+  return "rest"
+}
+
+/**
+ * True when reaching a rule through the index proves its resource names match: every pattern
+ * is an exact name, a group (looked up for tools only), a prefix or a suffix glob.
+ */
+const namesIndexed = (rule: Rule): boolean => {
+  const names = listOf(rule.resource?.names)
+  return names !== undefined && names.every((n) => nameKey(n) !== "rest")
+}
 
 const push = (map: Map<string, Array<CompiledRule>>, key: string, rule: CompiledRule) => {
   const list = map.get(key)
@@ -276,13 +309,16 @@ const push = (map: Map<string, Array<CompiledRule>>, key: string, rule: Compiled
 const addToBucket = (bucket: Bucket, rule: Rule, compiled: CompiledRule) => {
   const names = listOf(rule.resource?.names)
   if (names !== undefined) {
-    let inRest = false
+    if (!namesIndexed(rule)) {
+      bucket.rest.push(compiled)
+      return
+    }
     for (const name of names) {
-      if (name.startsWith("group:")) push(bucket.byGroup, name, compiled)
-      else if (isGlob(name)) {
-        if (!inRest) bucket.rest.push(compiled)
-        inRest = true
-      } else push(bucket.byName, name, compiled)
+      const key = nameKey(name)
+      if (key === "group") push(bucket.byGroup, name, compiled)
+      else if (key === "exact") push(bucket.byName, name, compiled)
+      else if (key === "prefix") insert(bucket.prefixes, name.slice(0, -1), compiled, false)
+      else insert(bucket.suffixes, name.slice(1), compiled, true)
     }
     return
   }
@@ -317,7 +353,8 @@ const buildIndex = (entries: ReadonlyArray<{ rule: Rule; compiled: CompiledRule 
   }
   // Drop buckets nobody can hit, so lookups of unmentioned actions land on the fallback.
   for (const [action, bucket] of byAction) {
-    if (bucket.byName.size + bucket.byGroup.size + bucket.byRisk.size + bucket.rest.length === 0)
+    const size = bucket.byName.size + bucket.byGroup.size + bucket.byRisk.size + bucket.rest.length
+    if (size === 0 && isEmpty(bucket.prefixes) && isEmpty(bucket.suffixes))
       byAction.set(action, fallback)
   }
   return { byAction, fallback }

@@ -3,6 +3,7 @@ import type { PolicyRequest } from "../request.js"
 import { isoNow, uuidV7 } from "./clock.js"
 import type { Bucket, CompiledPolicy, CompiledRule, LayerIndex } from "./compile.js"
 import { profileOf, type TraceContext } from "./profile.js"
+import { walk } from "./trie.js"
 
 // The hot path. One synchronous pass over the precompiled index; the only allocations are the
 // trace, its list of matched rules and the decision id. Not re-entrant by design: a decision
@@ -28,15 +29,23 @@ const scanList = (list: ReadonlyArray<CompiledRule> | undefined, request: Policy
   }
 }
 
+const scanTrieItems = (items: ReadonlyArray<CompiledRule>, request: PolicyRequest) =>
+  scanList(items, request, epoch)
+
 const scanBucket = (bucket: Bucket, request: PolicyRequest, stamp: number) => {
   const resource = request.resource
   if (bucket.byName.size > 0) scanList(bucket.byName.get(resource.name), request, stamp)
-  if (bucket.byGroup.size > 0 && resource.groups !== undefined) {
+  // Groups hold tools only: a host or plugin claiming a group is in none.
+  if (bucket.byGroup.size > 0 && resource.groups !== undefined && resource.kind === "tool") {
     const groups = resource.groups
     for (let i = 0; i < groups.length; i++) scanList(bucket.byGroup.get(groups[i]!), request, stamp)
   }
   if (bucket.byRisk.size > 0 && resource.riskClass !== undefined)
     scanList(bucket.byRisk.get(resource.riskClass), request, stamp)
+  if (bucket.prefixes.next !== undefined || bucket.prefixes.items !== undefined)
+    walk(bucket.prefixes, resource.name, false, scanTrieItems, request)
+  if (bucket.suffixes.next !== undefined || bucket.suffixes.items !== undefined)
+    walk(bucket.suffixes, resource.name, true, scanTrieItems, request)
   scanList(bucket.rest, request, stamp)
 }
 
