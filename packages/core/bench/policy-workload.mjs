@@ -72,7 +72,8 @@ export const makeRules = (universe, count, seed = 7) => {
     const effect = r() < 0.7 ? "allow" : "deny"
     const layerDraw = r()
     const layer = layerDraw < 0.4 ? "deployment" : layerDraw < 0.8 ? "customer_instance" : "agent_profile"
-    const key = layer === "customer_instance" ? pick(instances) : layer === "agent_profile" ? pick(agents) : undefined
+    const key =
+      layer === "customer_instance" ? pick(instances) : layer === "agent_profile" ? pick(agents) : undefined
     const action = r() < 0.75 ? "tool.invoke" : "egress.fetch"
     let target
     if (action === "tool.invoke") {
@@ -85,7 +86,9 @@ export const makeRules = (universe, count, seed = 7) => {
             : { kind: "group", value: pick(groups) }
     } else {
       target =
-        r() < 0.5 ? { kind: "name", value: pick(universe.hosts).name } : { kind: "glob", value: `*.${pick(sites)}` }
+        r() < 0.5
+          ? { kind: "name", value: pick(universe.hosts).name }
+          : { kind: "glob", value: `*.${pick(sites)}` }
     }
     const role = r() < 0.3 ? pick(roles) : undefined
     const sandboxed = r() < 0.1 ? r() < 0.5 : undefined
@@ -93,7 +96,8 @@ export const makeRules = (universe, count, seed = 7) => {
     const c = r()
     if (c < 0.15) condition = { kind: r() < 0.5 ? "gt" : "lte", value: Math.floor(r() * 1000) }
     else if (c < 0.25 && action === "tool.invoke") condition = { kind: "suffix", value: pick(sites) }
-    else if (c < 0.3 && action === "egress.fetch") condition = { kind: "cidr", value: r() < 0.7 ? "10.0.0.0/8" : "fd00::/8" }
+    else if (c < 0.3 && action === "egress.fetch")
+      condition = { kind: "cidr", value: r() < 0.7 ? "10.0.0.0/8" : "fd00::/8" }
     rules.push({ id: `r${i}`, effect, layer, key, action, target, role, sandboxed, condition })
   }
   return rules
@@ -117,10 +121,25 @@ export const makeRequests = (universe, count = 1200, seed = 99) => {
     const amount = r() < 0.6 ? Math.floor(r() * 1200) : undefined
     const recipient = r() < 0.5 ? `${r() < 0.5 ? "mail." : ""}${pick(sites)}` : undefined
     const neutral = { actor, instance, agent, sandboxed, action, tool, host, amount, recipient }
-    const key = JSON.stringify([actor.id, instance, agent, sandboxed, action, tool?.name, host?.name, amount, recipient])
+    const key = JSON.stringify([
+      actor.id,
+      instance,
+      agent,
+      sandboxed,
+      action,
+      tool?.name,
+      host?.name,
+      amount,
+      recipient
+    ])
     if (seen.has(key)) continue
     seen.add(key)
-    out.push({ neutral, ours: oursRequest(neutral), cedar: cedarRequest(neutral), casbin: casbinRequest(neutral) })
+    out.push({
+      neutral,
+      ours: oursRequest(neutral),
+      cedar: cedarRequest(neutral),
+      casbin: casbinRequest(neutral)
+    })
   }
   return out
 }
@@ -195,7 +214,8 @@ when { resource has riskClass && ["exec", "browser", "filesystem_write", "extern
       when.push(`resource.name like ${cedarString(rule.target.value)}`)
     }
     if (rule.layer === "customer_instance") when.push(`principal.ci == ${cedarString(rule.key)}`)
-    if (rule.layer === "agent_profile") when.push(`principal has agent && principal.agent == ${cedarString(rule.key)}`)
+    if (rule.layer === "agent_profile")
+      when.push(`principal has agent && principal.agent == ${cedarString(rule.key)}`)
     if (rule.role) when.push(`principal in Role::${cedarString(rule.role)}`)
     if (rule.sandboxed !== undefined) when.push(`context.sandboxed == ${rule.sandboxed}`)
     const c = rule.condition
@@ -221,7 +241,11 @@ const cedarRequest = (n) => {
   const principalAttrs = { ci: n.instance }
   if (n.agent !== undefined) principalAttrs.agent = n.agent
   const entities = [
-    { uid: principal, attrs: principalAttrs, parents: n.actor.roles.map((role) => ({ type: "Role", id: role })) }
+    {
+      uid: principal,
+      attrs: principalAttrs,
+      parents: n.actor.roles.map((role) => ({ type: "Role", id: role }))
+    }
   ]
   let resource
   if (n.tool) {
@@ -274,7 +298,11 @@ export const casbinPolicies = (rules, universe) => {
   const policies = [["tool.invoke", "*", "risky", "", "*", "*", "none", "", "deny"]]
   for (const rule of rules) {
     const scope =
-      rule.layer === "customer_instance" ? `ci:${rule.key}` : rule.layer === "agent_profile" ? `agent:${rule.key}` : "*"
+      rule.layer === "customer_instance"
+        ? `ci:${rule.key}`
+        : rule.layer === "agent_profile"
+          ? `agent:${rule.key}`
+          : "*"
     const c = rule.condition
     policies.push([
       rule.action,

@@ -3,9 +3,9 @@ import type { MatchedRule, PolicyEffect, PolicyLayer } from "../../contracts/Pol
 import type { PolicyDocument, Rule } from "../document.js"
 import type { PolicyRequest } from "../request.js"
 import { isRiskyClass, PolicyActions, toolGroups } from "../taxonomy.js"
-import { compileValueTest } from "./conditions.js"
+import { type AffixIndex, emptyAffixIndex, insertAffix } from "./affix.js"
 import { compileAny, isGlob } from "./glob.js"
-import { emptyTrie, insert, isEmpty, type Trie } from "./trie.js"
+import { compileMatcher, type Matcher } from "./matcher.js"
 import { type LocatedRule, listOf, locateRules } from "./validate.js"
 
 /** A rule ready for the hot path: one test function and its trace entry, made once. */
@@ -18,9 +18,16 @@ export interface CompiledRule {
   readonly entry: MatchedRule
   /** The rule's rationale, prefixed with what it did and where it comes from. */
   readonly reason: string
+  /** `reason` for a deny that overrode rules granting the same request. */
+  readonly reasonOverriding: string
   /** A platform gate turns allows into approvals; it never grants on its own. */
   readonly gate: boolean
-  readonly test: (request: PolicyRequest) => boolean
+  /** The constraints of a document rule, tested by `matches`. */
+  readonly matcher: Matcher | undefined
+  /** The test of a rule written in code (platform, run). */
+  readonly test: ((request: PolicyRequest) => boolean) | undefined
+  /** The approval gate's rationale when this allow is turned into an approval; made on first use. */
+  gatedReason: string | undefined
   /** Evaluation stamp: a rule reachable through several index keys is checked once. */
   seen: number
 }
@@ -31,9 +38,9 @@ export interface Bucket {
   readonly byGroup: Map<string, Array<CompiledRule>>
   readonly byRisk: Map<string, Array<CompiledRule>>
   /** Rules with `prefix*` name globs, by prefix. */
-  readonly prefixes: Trie<CompiledRule>
+  readonly prefixes: AffixIndex<CompiledRule>
   /** Rules with `*suffix` name globs, by suffix (`*.example.com`). */
-  readonly suffixes: Trie<CompiledRule>
+  readonly suffixes: AffixIndex<CompiledRule>
   /** Rules with other globs or no resource constraint: checked for every request. */
   readonly rest: Array<CompiledRule>
 }
@@ -110,7 +117,8 @@ export const makeRule = (options: {
   readonly layer: PolicyLayer
   readonly effect: PolicyEffect
   readonly rationale: string
-  readonly test: (request: PolicyRequest) => boolean
+  readonly test?: (request: PolicyRequest) => boolean
+  readonly matcher?: Matcher
   readonly gate?: boolean
 }): CompiledRule => ({
   ordinal: options.ordinal,
@@ -118,157 +126,32 @@ export const makeRule = (options: {
   effect: options.effect,
   entry: Object.freeze({ ruleId: options.id, layer: options.layer, effect: options.effect }),
   reason: `${verb[options.effect]} by ${layerName[options.layer]} rule "${options.id}": ${options.rationale}`,
+  reasonOverriding: `${verb[options.effect]} by ${layerName[options.layer]} rule "${options.id}": ${options.rationale} (overrides the rules that grant it)`,
+  gatedReason: undefined,
   gate: options.gate ?? false,
+  matcher: options.matcher,
   test: options.test,
   seen: 0
 })
 
-type Check = (request: PolicyRequest) => boolean
-
-const subjectChecks = (rule: Rule): Array<Check> => {
-  const checks: Array<Check> = []
-  const s = rule.subject
-  if (s === undefined) return checks
-  const kinds = listOf(s.actorKinds)
-  if (kinds) {
-    const set = new Set<string>(kinds)
-    checks.push((r) => set.has(r.subject.actor.kind))
-  }
-  const actorIds = listOf(s.actorIds)
-  if (actorIds) {
-    const test = compileAny(actorIds)
-    checks.push((r) => test(r.subject.actor.id))
-  }
-  const roles = listOf(s.roles)
-  if (roles) {
-    const test = compileAny(roles)
-    checks.push((r) => {
-      const held = r.subject.actor.roles
-      for (let i = 0; i < held.length; i++) if (test(held[i]!)) return true
-      return false
-    })
-  }
-  const agents = listOf(s.agentIds)
-  if (agents) {
-    const test = compileAny(agents)
-    checks.push((r) => r.subject.agentId !== undefined && test(r.subject.agentId))
-  }
-  const instances = listOf(s.customerInstances)
-  if (instances) {
-    const set = new Set<string>(instances)
-    checks.push((r) => set.has(r.subject.customerInstanceId))
-  }
-  const environments = listOf(s.environments)
-  if (environments) {
-    const test = compileAny(environments)
-    checks.push((r) => test(r.subject.environment))
-  }
-  const channels = listOf(s.channels)
-  if (channels) {
-    const test = compileAny(channels)
-    checks.push((r) => r.subject.channel !== undefined && test(r.subject.channel))
-  }
-  return checks
-}
-
-const resourceChecks = (rule: Rule): Array<Check> => {
-  const checks: Array<Check> = []
-  const res = rule.resource
-  if (res === undefined) return checks
-  const kinds = listOf(res.kinds)
-  if (kinds) {
-    const set = new Set<string>(kinds)
-    checks.push((r) => set.has(r.resource.kind))
-  }
-  const names = listOf(res.names)
-  // A rule the index reaches only through its names (or, without names, its risk classes) has
-  // that part proven by the lookup; testing it again would only cost time.
-  if (names && !namesIndexed(rule)) {
-    const groups = new Set(names.filter((n) => n.startsWith("group:")))
-    const plain = names.filter((n) => !n.startsWith("group:"))
-    const test = plain.length > 0 ? compileAny(plain) : undefined
-    checks.push((r) => {
-      if (test?.(r.resource.name)) return true
-      if (groups.size === 0 || r.resource.kind !== "tool") return false
-      const held = r.resource.groups
-      if (held === undefined) return false
-      for (let i = 0; i < held.length; i++) if (groups.has(held[i]!)) return true
-      return false
-    })
-  }
-  const risks = listOf(res.riskClasses)
-  if (risks && names !== undefined) {
-    const set = new Set<string>(risks)
-    checks.push((r) => r.resource.riskClass !== undefined && set.has(r.resource.riskClass))
-  }
-  return checks
-}
-
-const contextChecks = (rule: Rule): Array<Check> => {
-  const checks: Array<Check> = []
-  const wanted = rule.context?.sandboxed
-  if (wanted !== undefined) checks.push((r) => (r.context?.sandboxed === true) === wanted)
-  for (const condition of rule.when ?? []) {
-    const test = compileValueTest(condition)
-    if (condition.fact !== undefined) {
-      const key = condition.fact
-      // Facts are a decoded record without prototype keys; inherited members are functions,
-      // which no scalar test accepts.
-      checks.push((r) => {
-        const facts = r.context?.facts
-        return facts !== undefined && test(facts[key])
-      })
-    } else {
-      const key = condition.attribute!
-      checks.push((r) => {
-        const attributes = r.resource.attributes
-        return attributes !== undefined && test(attributes[key])
-      })
-    }
-  }
-  return checks
-}
-
-const combine = (checks: ReadonlyArray<Check>): Check => {
-  switch (checks.length) {
-    case 0:
-      return () => true
-    case 1:
-      return checks[0]!
-    case 2: {
-      const [a, b] = checks as [Check, Check]
-      return (r) => a(r) && b(r)
-    }
-    case 3: {
-      const [a, b, c] = checks as [Check, Check, Check]
-      return (r) => a(r) && b(r) && c(r)
-    }
-    default:
-      return (r) => {
-        for (let i = 0; i < checks.length; i++) if (!checks[i]!(r)) return false
-        return true
-      }
-  }
-}
-
 const compileRule = (located: LocatedRule, ordinal: number): CompiledRule => {
   const { rule } = located
-  const checks: Array<Check> = []
   const actions = listOf(rule.actions)
-  // Rules naming exact actions are reachable only through those actions' buckets; a glob needs
-  // its own test because such rules also sit in the fallback bucket.
-  if (actions?.some(isGlob)) {
-    const test = compileAny(actions)
-    checks.push((r) => test(r.action))
-  }
-  checks.push(...subjectChecks(rule), ...resourceChecks(rule), ...contextChecks(rule))
+  const names = listOf(rule.resource?.names)
+  // Rules naming only exact actions are reachable only through those actions' buckets; names
+  // and, without names, risk classes are proven by the lookup that reaches the rule.
+  const matcher = compileMatcher(rule, listOf, {
+    actions: actions === undefined || !actions.some(isGlob),
+    names: namesIndexed(rule),
+    riskClasses: names === undefined
+  })
   return makeRule({
     ordinal,
     id: rule.id,
     layer: located.layer,
     effect: rule.effect,
     rationale: rule.rationale,
-    test: combine(checks)
+    matcher
   })
 }
 
@@ -276,8 +159,8 @@ const emptyBucket = (): Bucket => ({
   byName: new Map(),
   byGroup: new Map(),
   byRisk: new Map(),
-  prefixes: emptyTrie(),
-  suffixes: emptyTrie(),
+  prefixes: emptyAffixIndex(false),
+  suffixes: emptyAffixIndex(true),
   rest: []
 })
 
@@ -317,8 +200,8 @@ const addToBucket = (bucket: Bucket, rule: Rule, compiled: CompiledRule) => {
       const key = nameKey(name)
       if (key === "group") push(bucket.byGroup, name, compiled)
       else if (key === "exact") push(bucket.byName, name, compiled)
-      else if (key === "prefix") insert(bucket.prefixes, name.slice(0, -1), compiled, false)
-      else insert(bucket.suffixes, name.slice(1), compiled, true)
+      else if (key === "prefix") insertAffix(bucket.prefixes, name.slice(0, -1), compiled)
+      else insertAffix(bucket.suffixes, name.slice(1), compiled)
     }
     return
   }
@@ -354,7 +237,7 @@ const buildIndex = (entries: ReadonlyArray<{ rule: Rule; compiled: CompiledRule 
   // Drop buckets nobody can hit, so lookups of unmentioned actions land on the fallback.
   for (const [action, bucket] of byAction) {
     const size = bucket.byName.size + bucket.byGroup.size + bucket.byRisk.size + bucket.rest.length
-    if (size === 0 && isEmpty(bucket.prefixes) && isEmpty(bucket.suffixes))
+    if (size + bucket.prefixes.groups.length + bucket.suffixes.groups.length === 0)
       byAction.set(action, fallback)
   }
   return { byAction, fallback }

@@ -16,10 +16,20 @@ export const parseCidr = (text: string): Range | undefined => {
   }
 }
 
+// Parsing an address costs more than the rest of a decision; the same few addresses recur
+// (one egress host, many calls), so parses are remembered, within a bound.
+const ipCache = new Map<string, ipaddr.IPv4 | ipaddr.IPv6 | null>()
+const ipCacheSize = 4096
+
 const parseIp = (text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined => {
-  if (!ipaddr.isValid(text)) return undefined
-  // An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is the IPv4 address it carries.
-  return ipaddr.process(text)
+  let ip = ipCache.get(text)
+  if (ip === undefined) {
+    // An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is the IPv4 address it carries.
+    ip = ipaddr.isValid(text) ? ipaddr.process(text) : null
+    if (ipCache.size >= ipCacheSize) ipCache.clear()
+    ipCache.set(text, ip)
+  }
+  return ip ?? undefined
 }
 
 const normalizeHost = (host: string): string => {

@@ -1,9 +1,10 @@
 import type { MatchedRule, PolicyDecisionTraceV1 } from "../../contracts/PolicyDecisionTrace.js"
 import type { PolicyRequest } from "../request.js"
+import { lookupAffixes } from "./affix.js"
 import { isoNow, uuidV7 } from "./clock.js"
 import type { Bucket, CompiledPolicy, CompiledRule, LayerIndex } from "./compile.js"
+import { matches } from "./matcher.js"
 import { profileOf, type TraceContext } from "./profile.js"
-import { walk } from "./trie.js"
 
 // The hot path. One synchronous pass over the precompiled index; the only allocations are the
 // trace, its list of matched rules and the decision id. Not re-entrant by design: a decision
@@ -25,11 +26,11 @@ const scanList = (list: ReadonlyArray<CompiledRule> | undefined, request: Policy
     const rule = list[i]!
     if (rule.seen === stamp) continue
     rule.seen = stamp
-    if (rule.test(request)) scratch.push(rule)
+    if (matches(rule.matcher!, request)) scratch.push(rule)
   }
 }
 
-const scanTrieItems = (items: ReadonlyArray<CompiledRule>, request: PolicyRequest) =>
+const scanAffixItems = (items: ReadonlyArray<CompiledRule>, request: PolicyRequest) =>
   scanList(items, request, epoch)
 
 const scanBucket = (bucket: Bucket, request: PolicyRequest, stamp: number) => {
@@ -42,10 +43,10 @@ const scanBucket = (bucket: Bucket, request: PolicyRequest, stamp: number) => {
   }
   if (bucket.byRisk.size > 0 && resource.riskClass !== undefined)
     scanList(bucket.byRisk.get(resource.riskClass), request, stamp)
-  if (bucket.prefixes.next !== undefined || bucket.prefixes.items !== undefined)
-    walk(bucket.prefixes, resource.name, false, scanTrieItems, request)
-  if (bucket.suffixes.next !== undefined || bucket.suffixes.items !== undefined)
-    walk(bucket.suffixes, resource.name, true, scanTrieItems, request)
+  if (bucket.prefixes.groups.length > 0)
+    lookupAffixes(bucket.prefixes, resource.name, scanAffixItems, request)
+  if (bucket.suffixes.groups.length > 0)
+    lookupAffixes(bucket.suffixes, resource.name, scanAffixItems, request)
   scanList(bucket.rest, request, stamp)
 }
 
@@ -67,8 +68,7 @@ const sortScratch = () => {
   }
 }
 
-const describe = (request: PolicyRequest): string =>
-  `${request.action} on ${request.resource.kind} "${request.resource.name}"`
+const defaultDeny = "Denied by default: no rule of any layer grants this action on this resource"
 
 /**
  * Decides one request against a compiled policy and returns the full decision trace.
@@ -87,8 +87,8 @@ export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDe
   const context = request.context
 
   const platform = policy.platform
-  for (let i = 0; i < platform.length; i++) if (platform[i]!.test(request)) scratch.push(platform[i]!)
-  const gateMatched = policy.gate.test(request)
+  for (let i = 0; i < platform.length; i++) if (platform[i]!.test!(request)) scratch.push(platform[i]!)
+  const gateMatched = policy.gate.test!(request)
   if (gateMatched) scratch.push(policy.gate)
   scanIndex(policy.deployment, request, stamp)
   if (policy.instances.size > 0) scanIndex(policy.instances.get(subject.customerInstanceId), request, stamp)
@@ -134,10 +134,7 @@ export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDe
   if (deny !== undefined) {
     effect = "deny"
     deciding = deny
-    rationale =
-      grants > 0
-        ? `${deny.reason} (overrides ${grants} granting rule${grants === 1 ? "" : "s"})`
-        : deny.reason
+    rationale = grants > 0 ? deny.reasonOverriding : deny.reason
   } else if (approval !== undefined) {
     effect = "require_approval"
     deciding = approval
@@ -145,7 +142,8 @@ export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDe
   } else if (allow !== undefined && gateMatched) {
     effect = "require_approval"
     deciding = policy.gate
-    rationale = `${policy.gate.reason}; granted by ${allow.entry.layer} rule "${allow.entry.ruleId}"`
+    allow.gatedReason ??= `${policy.gate.reason}; granted by ${allow.entry.layer} rule "${allow.entry.ruleId}"`
+    rationale = allow.gatedReason
   } else if (allow !== undefined) {
     effect = "allow"
     deciding = allow
@@ -153,7 +151,7 @@ export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDe
   } else {
     effect = "deny"
     deciding = undefined
-    rationale = `Denied by default: no rule allows ${describe(request)}`
+    rationale = defaultDeny
   }
   if (scratch.length > maxMatched)
     rationale = `${rationale} (${scratch.length - maxMatched} more matched rules not listed)`
