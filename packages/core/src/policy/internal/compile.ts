@@ -180,7 +180,7 @@ const nameKey = (name: string): "group" | "exact" | "prefix" | "suffix" | "rest"
  */
 const namesIndexed = (rule: Rule): boolean => {
   const names = listOf(rule.resource?.names)
-  return names !== undefined && names.every((n) => nameKey(n) !== "rest")
+  return names?.every((n) => nameKey(n) !== "rest") === true
 }
 
 const push = (map: Map<string, Array<CompiledRule>>, key: string, rule: CompiledRule) => {
