@@ -14,8 +14,15 @@ import { profileOf, type TraceContext } from "./profile.js"
 const maxMatched = 1000
 
 let epoch = 0
-// Matched rules of the evaluation in progress; reused, never escapes.
+// Matched rules of the evaluation in progress; reused, never escapes. Its length is kept apart
+// (`found`): shrinking an array through `length` can free its backing store, and the next
+// evaluation would grow it again.
 const scratch: Array<CompiledRule> = []
+let found = 0
+
+const keep = (rule: CompiledRule) => {
+  scratch[found++] = rule
+}
 
 const hostContext: TraceContext = Object.freeze({ sandboxed: false })
 const sandboxContext: TraceContext = Object.freeze({ sandboxed: true })
@@ -26,7 +33,7 @@ const scanList = (list: ReadonlyArray<CompiledRule> | undefined, request: Policy
     const rule = list[i]!
     if (rule.seen === stamp) continue
     rule.seen = stamp
-    if (matches(rule.matcher!, request)) scratch.push(rule)
+    if (matches(rule.matcher!, request)) keep(rule)
   }
 }
 
@@ -57,7 +64,7 @@ const scanIndex = (index: LayerIndex | undefined, request: PolicyRequest, stamp:
 
 const sortScratch = () => {
   // Insertion sort: matches are few and mostly in order already (layers are scanned in order).
-  for (let i = 1; i < scratch.length; i++) {
+  for (let i = 1; i < found; i++) {
     const rule = scratch[i]!
     let j = i - 1
     while (j >= 0 && scratch[j]!.ordinal > rule.ordinal) {
@@ -82,14 +89,14 @@ const defaultDeny = "Denied by default: no rule of any layer grants this action 
  */
 export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDecisionTraceV1 => {
   const stamp = ++epoch
-  scratch.length = 0
+  found = 0
   const { subject, resource } = request
   const context = request.context
 
   const platform = policy.platform
-  for (let i = 0; i < platform.length; i++) if (platform[i]!.test!(request)) scratch.push(platform[i]!)
+  for (let i = 0; i < platform.length; i++) if (platform[i]!.test!(request)) keep(platform[i]!)
   const gateMatched = policy.gate.test!(request)
-  if (gateMatched) scratch.push(policy.gate)
+  if (gateMatched) keep(policy.gate)
   scanIndex(policy.deployment, request, stamp)
   if (policy.instances.size > 0) scanIndex(policy.instances.get(subject.customerInstanceId), request, stamp)
   if (policy.agents.size > 0 && subject.agentId !== undefined)
@@ -102,7 +109,7 @@ export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDe
     traceContext = context?.sandboxed === true ? profile.traceContext.sandboxed : profile.traceContext.host
     if (request.action === "tool.invoke" && resource.kind === "tool") {
       const held = profile.check(resource)
-      if (held !== undefined) scratch.push(held)
+      if (held !== undefined) keep(held)
     }
   }
 
@@ -111,9 +118,9 @@ export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDe
   let approval: CompiledRule | undefined
   let allow: CompiledRule | undefined
   let grants = 0
-  const count = Math.min(scratch.length, maxMatched)
+  const count = Math.min(found, maxMatched)
   const matchedRules: Array<MatchedRule> = new Array(count)
-  for (let i = 0; i < scratch.length; i++) {
+  for (let i = 0; i < found; i++) {
     const rule = scratch[i]!
     if (i < count) matchedRules[i] = rule.entry
     if (rule.effect === "deny") {
@@ -153,9 +160,8 @@ export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDe
     deciding = undefined
     rationale = defaultDeny
   }
-  if (scratch.length > maxMatched)
-    rationale = `${rationale} (${scratch.length - maxMatched} more matched rules not listed)`
-  scratch.length = 0
+  if (found > maxMatched) rationale = `${rationale} (${found - maxMatched} more matched rules not listed)`
+  found = 0
 
   const now = Date.now()
   const trace: {
