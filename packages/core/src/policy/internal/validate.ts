@@ -163,6 +163,17 @@ const ruleProblems = (located: LocatedRule, groups: ReadonlySet<string>): Array<
       never(`${path}.${field}`, "an empty list matches nothing: this rule can never match")
   }
 
+  const actionList = listOf(rule.actions)
+  const actionsIsList = Array.isArray(rule.actions)
+  actionList?.forEach((action, i) => {
+    // Requests carry dotted lowercase names (`tool.invoke`); anything else is a typo.
+    if (!isGlob(action) && !/^[a-z][a-z0-9_]{0,30}(?:\.[a-z][a-z0-9_]{0,30}){1,3}$/u.test(action))
+      never(
+        actionsIsList ? `${path}.actions[${i}]` : `${path}.actions`,
+        `${JSON.stringify(action)} is not an action name (such as tool.invoke): no request carries it`
+      )
+  })
+
   const kinds = listOf(rule.resource?.kinds)
   const names = listOf(rule.resource?.names)
   const namesIsList = Array.isArray(rule.resource?.names)
