@@ -24,6 +24,8 @@ export interface CompiledRule {
   readonly gate: boolean
   /** The constraints of a document rule, tested by `matches`. */
   readonly matcher: Matcher | undefined
+  /** True when reaching the rule through the index is all it asks (no constraint left to test). */
+  readonly bare: boolean
   /** The test of a rule written in code (platform, run). */
   readonly test: ((request: PolicyRequest) => boolean) | undefined
   /** The approval gate's rationale when this allow is turned into an approval; made on first use. */
@@ -32,24 +34,25 @@ export interface CompiledRule {
   seen: number
 }
 
-/** Rules for one action, indexed by what they say about the resource. */
+/** Rules for one action, indexed by what they say about the resource; empty parts are absent. */
 export interface Bucket {
-  readonly byName: Map<string, Array<CompiledRule>>
-  readonly byGroup: Map<string, Array<CompiledRule>>
-  readonly byRisk: Map<string, Array<CompiledRule>>
+  readonly byName: Map<string, Array<CompiledRule>> | undefined
+  readonly byGroup: Map<string, Array<CompiledRule>> | undefined
+  readonly byRisk: Map<string, Array<CompiledRule>> | undefined
   /** Rules with `prefix*` name globs, by prefix. */
-  readonly prefixes: AffixIndex<CompiledRule>
+  readonly prefixes: AffixIndex<CompiledRule> | undefined
   /** Rules with `*suffix` name globs, by suffix (`*.example.com`). */
-  readonly suffixes: AffixIndex<CompiledRule>
+  readonly suffixes: AffixIndex<CompiledRule> | undefined
   /** Rules with other globs or no resource constraint: checked for every request. */
-  readonly rest: Array<CompiledRule>
+  readonly rest: Array<CompiledRule> | undefined
 }
 
 /** The rules of one layer (or one customer instance, or one agent profile), by action. */
 export interface LayerIndex {
+  /** Only actions with rules; others fall back. */
   readonly byAction: Map<string, Bucket>
   /** Rules whose actions are globs or absent, for actions no rule names exactly. */
-  readonly fallback: Bucket
+  readonly fallback: Bucket | undefined
 }
 
 /** The platform baseline, from the configuration. */
@@ -130,6 +133,7 @@ export const makeRule = (options: {
   gatedReason: undefined,
   gate: options.gate ?? false,
   matcher: options.matcher,
+  bare: options.matcher !== undefined && options.matcher.checks.length === 0,
   test: options.test,
   seen: 0
 })
@@ -155,7 +159,29 @@ const compileRule = (located: LocatedRule, ordinal: number): CompiledRule => {
   })
 }
 
-const emptyBucket = (): Bucket => ({
+interface BucketBuilder {
+  readonly byName: Map<string, Array<CompiledRule>>
+  readonly byGroup: Map<string, Array<CompiledRule>>
+  readonly byRisk: Map<string, Array<CompiledRule>>
+  readonly prefixes: AffixIndex<CompiledRule>
+  readonly suffixes: AffixIndex<CompiledRule>
+  readonly rest: Array<CompiledRule>
+}
+
+// Empty parts become undefined so that the evaluator skips them with one comparison.
+const finish = (b: BucketBuilder): Bucket | undefined => {
+  const bucket: Bucket = {
+    byName: b.byName.size > 0 ? b.byName : undefined,
+    byGroup: b.byGroup.size > 0 ? b.byGroup : undefined,
+    byRisk: b.byRisk.size > 0 ? b.byRisk : undefined,
+    prefixes: b.prefixes.groups.length > 0 ? b.prefixes : undefined,
+    suffixes: b.suffixes.groups.length > 0 ? b.suffixes : undefined,
+    rest: b.rest.length > 0 ? b.rest : undefined
+  }
+  return Object.values(bucket).some((part) => part !== undefined) ? bucket : undefined
+}
+
+const emptyBucket = (): BucketBuilder => ({
   byName: new Map(),
   byGroup: new Map(),
   byRisk: new Map(),
@@ -189,7 +215,7 @@ const push = (map: Map<string, Array<CompiledRule>>, key: string, rule: Compiled
   else map.set(key, [rule])
 }
 
-const addToBucket = (bucket: Bucket, rule: Rule, compiled: CompiledRule) => {
+const addToBucket = (bucket: BucketBuilder, rule: Rule, compiled: CompiledRule) => {
   const names = listOf(rule.resource?.names)
   if (names !== undefined) {
     if (!namesIndexed(rule)) {
@@ -217,30 +243,31 @@ const buildIndex = (entries: ReadonlyArray<{ rule: Rule; compiled: CompiledRule 
   const exactActions = new Set<string>(Object.values(PolicyActions))
   for (const { rule } of entries)
     for (const a of listOf(rule.actions) ?? []) if (!isGlob(a)) exactActions.add(a)
-  const byAction = new Map<string, Bucket>()
-  for (const action of exactActions) byAction.set(action, emptyBucket())
+  const builders = new Map<string, BucketBuilder>()
+  for (const action of exactActions) builders.set(action, emptyBucket())
   const fallback = emptyBucket()
   for (const { rule, compiled } of entries) {
     const actions = listOf(rule.actions)
     if (actions === undefined) {
-      for (const bucket of byAction.values()) addToBucket(bucket, rule, compiled)
+      for (const bucket of builders.values()) addToBucket(bucket, rule, compiled)
       addToBucket(fallback, rule, compiled)
       continue
     }
     const globs = actions.filter(isGlob)
     const globTest = globs.length > 0 ? compileAny(globs) : undefined
-    for (const [action, bucket] of byAction) {
+    for (const [action, bucket] of builders) {
       if (actions.includes(action) || globTest?.(action)) addToBucket(bucket, rule, compiled)
     }
     if (globTest) addToBucket(fallback, rule, compiled)
   }
-  // Drop buckets nobody can hit, so lookups of unmentioned actions land on the fallback.
-  for (const [action, bucket] of byAction) {
-    const size = bucket.byName.size + bucket.byGroup.size + bucket.byRisk.size + bucket.rest.length
-    if (size + bucket.prefixes.groups.length + bucket.suffixes.groups.length === 0)
-      byAction.set(action, fallback)
+  // Buckets without rules are left out: lookups of those actions land on the fallback, which
+  // holds the same rules (globs and any-action rules) when it is not empty itself.
+  const byAction = new Map<string, Bucket>()
+  for (const [action, builder] of builders) {
+    const bucket = finish(builder)
+    if (bucket !== undefined) byAction.set(action, bucket)
   }
-  return { byAction, fallback }
+  return { byAction, fallback: finish(fallback) }
 }
 
 const riskyOutsideSandbox = (r: PolicyRequest) =>

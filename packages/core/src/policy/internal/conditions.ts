@@ -32,6 +32,15 @@ const parseIp = (text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined => {
   return ip ?? undefined
 }
 
+const needsNormalizing = (host: string): boolean => {
+  if (host.charCodeAt(host.length - 1) === 46 /* . */) return true
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i)
+    if (c >= 65 && c <= 90) return true
+  }
+  return false
+}
+
 const normalizeHost = (host: string): string => {
   const lower = host.toLowerCase()
   return lower.endsWith(".") ? lower.slice(0, -1) : lower
@@ -59,14 +68,15 @@ export const compileValueTest = (condition: Condition): ValueTest => {
     case "domainSuffix": {
       const suffixes = (asList(value) as ReadonlyArray<string>).map(normalizeHost)
       const dotted = suffixes.map((s) => `.${s}`)
-      return (v) => {
-        if (typeof v !== "string") return false
-        const host = normalizeHost(v)
+      const test = (host: string): boolean => {
         for (let i = 0; i < suffixes.length; i++) {
           if (host === suffixes[i] || host.endsWith(dotted[i]!)) return true
         }
         return false
       }
+      // Hosts almost always arrive lowercase without a trailing dot: test them as they are,
+      // and normalize (which allocates) only when that fails and normalizing could change it.
+      return (v) => typeof v === "string" && (test(v) || (needsNormalizing(v) && test(normalizeHost(v))))
     }
     case "cidr": {
       const ranges = (asList(value) as ReadonlyArray<string>).map((text) => parseCidr(text)!)

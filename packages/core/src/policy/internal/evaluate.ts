@@ -33,7 +33,7 @@ const scanList = (list: ReadonlyArray<CompiledRule> | undefined, request: Policy
     const rule = list[i]!
     if (rule.seen === stamp) continue
     rule.seen = stamp
-    if (matches(rule.matcher!, request)) keep(rule)
+    if (rule.bare || matches(rule.matcher!, request)) keep(rule)
   }
 }
 
@@ -42,24 +42,23 @@ const scanAffixItems = (items: ReadonlyArray<CompiledRule>, request: PolicyReque
 
 const scanBucket = (bucket: Bucket, request: PolicyRequest, stamp: number) => {
   const resource = request.resource
-  if (bucket.byName.size > 0) scanList(bucket.byName.get(resource.name), request, stamp)
+  if (bucket.byName !== undefined) scanList(bucket.byName.get(resource.name), request, stamp)
   // Groups hold tools only: a host or plugin claiming a group is in none.
-  if (bucket.byGroup.size > 0 && resource.groups !== undefined && resource.kind === "tool") {
+  if (bucket.byGroup !== undefined && resource.groups !== undefined && resource.kind === "tool") {
     const groups = resource.groups
     for (let i = 0; i < groups.length; i++) scanList(bucket.byGroup.get(groups[i]!), request, stamp)
   }
-  if (bucket.byRisk.size > 0 && resource.riskClass !== undefined)
+  if (bucket.byRisk !== undefined && resource.riskClass !== undefined)
     scanList(bucket.byRisk.get(resource.riskClass), request, stamp)
-  if (bucket.prefixes.groups.length > 0)
-    lookupAffixes(bucket.prefixes, resource.name, scanAffixItems, request)
-  if (bucket.suffixes.groups.length > 0)
-    lookupAffixes(bucket.suffixes, resource.name, scanAffixItems, request)
-  scanList(bucket.rest, request, stamp)
+  if (bucket.prefixes !== undefined) lookupAffixes(bucket.prefixes, resource.name, scanAffixItems, request)
+  if (bucket.suffixes !== undefined) lookupAffixes(bucket.suffixes, resource.name, scanAffixItems, request)
+  if (bucket.rest !== undefined) scanList(bucket.rest, request, stamp)
 }
 
 const scanIndex = (index: LayerIndex | undefined, request: PolicyRequest, stamp: number) => {
   if (index === undefined) return
-  scanBucket(index.byAction.get(request.action) ?? index.fallback, request, stamp)
+  const bucket = index.byAction.get(request.action) ?? index.fallback
+  if (bucket !== undefined) scanBucket(bucket, request, stamp)
 }
 
 const sortScratch = () => {

@@ -44,8 +44,27 @@ export interface CompiledCondition {
   readonly test: ValueTest
 }
 
+// Which constraints a matcher holds, in the order they are tested (cheap and selective first).
+const Check = {
+  action: 0,
+  kinds: 1,
+  names: 2,
+  riskClasses: 3,
+  customerInstances: 4,
+  actorKinds: 5,
+  actorIds: 6,
+  roles: 7,
+  agentIds: 8,
+  environments: 9,
+  channels: 10,
+  sandboxed: 11,
+  conditions: 12
+} as const
+
 /** Every constraint of a rule that its place in the index does not already prove. */
 export interface Matcher {
+  /** The constraints present, as `Check` codes: a rule is tested only for what it says. */
+  readonly checks: ReadonlyArray<number>
   readonly action: StringMatcher | undefined
   readonly actorKinds: ReadonlySet<string> | undefined
   readonly actorIds: StringMatcher | undefined
@@ -83,7 +102,7 @@ export const compileMatcher = (
 ): Matcher => {
   const names = proven.names ? undefined : list(rule.resource?.names)
   const when = rule.when ?? []
-  return {
+  const fields = {
     action: proven.actions ? undefined : stringMatcher(list(rule.actions)),
     actorKinds: setOf(list(rule.subject?.actorKinds)),
     actorIds: stringMatcher(list(rule.subject?.actorIds)),
@@ -99,6 +118,21 @@ export const compileMatcher = (
     sandboxed: rule.context?.sandboxed,
     conditions: when.length === 0 ? undefined : when.map(condition)
   }
+  const present: Array<number> = []
+  if (fields.action !== undefined) present.push(Check.action)
+  if (fields.kinds !== undefined) present.push(Check.kinds)
+  if (fields.groups !== undefined) present.push(Check.names)
+  if (fields.riskClasses !== undefined) present.push(Check.riskClasses)
+  if (fields.customerInstances !== undefined) present.push(Check.customerInstances)
+  if (fields.actorKinds !== undefined) present.push(Check.actorKinds)
+  if (fields.actorIds !== undefined) present.push(Check.actorIds)
+  if (fields.roles !== undefined) present.push(Check.roles)
+  if (fields.agentIds !== undefined) present.push(Check.agentIds)
+  if (fields.environments !== undefined) present.push(Check.environments)
+  if (fields.channels !== undefined) present.push(Check.channels)
+  if (fields.sandboxed !== undefined) present.push(Check.sandboxed)
+  if (fields.conditions !== undefined) present.push(Check.conditions)
+  return { checks: present, ...fields }
 }
 
 const namesMatch = (m: Matcher, request: PolicyRequest): boolean => {
@@ -112,49 +146,60 @@ const namesMatch = (m: Matcher, request: PolicyRequest): boolean => {
   return false
 }
 
-/** True when the request meets every constraint of the matcher. */
-export const matches = (m: Matcher, request: PolicyRequest): boolean => {
-  if (m.action !== undefined && !matchString(m.action, request.action)) return false
+const rolesMatch = (m: StringMatcher, held: ReadonlyArray<string>): boolean => {
+  for (let i = 0; i < held.length; i++) if (matchString(m, held[i]!)) return true
+  return false
+}
+
+const conditionsHold = (conditions: ReadonlyArray<CompiledCondition>, request: PolicyRequest): boolean => {
+  const facts = request.context?.facts
+  const attributes = request.resource.attributes
+  for (let i = 0; i < conditions.length; i++) {
+    const c = conditions[i]!
+    // Facts and attributes are decoded records without prototype keys; an inherited member
+    // would be a function, which no scalar test accepts.
+    const source = c.fact !== undefined ? facts : attributes
+    if (source === undefined || !c.test(source[c.fact ?? c.attribute!])) return false
+  }
+  return true
+}
+
+const holds = (m: Matcher, check: number, request: PolicyRequest): boolean => {
   const subject = request.subject
   const resource = request.resource
-  if (m.kinds !== undefined && !m.kinds.has(resource.kind)) return false
-  if (m.groups !== undefined && !namesMatch(m, request)) return false
-  if (
-    m.riskClasses !== undefined &&
-    (resource.riskClass === undefined || !m.riskClasses.has(resource.riskClass))
-  )
-    return false
-  if (m.customerInstances !== undefined && !m.customerInstances.has(subject.customerInstanceId)) return false
-  if (m.actorKinds !== undefined && !m.actorKinds.has(subject.actor.kind)) return false
-  if (m.actorIds !== undefined && !matchString(m.actorIds, subject.actor.id)) return false
-  if (m.roles !== undefined) {
-    const held = subject.actor.roles
-    let found = false
-    for (let i = 0; i < held.length && !found; i++) found = matchString(m.roles, held[i]!)
-    if (!found) return false
+  switch (check) {
+    case Check.action:
+      return matchString(m.action!, request.action)
+    case Check.kinds:
+      return m.kinds!.has(resource.kind)
+    case Check.names:
+      return namesMatch(m, request)
+    case Check.riskClasses:
+      return resource.riskClass !== undefined && m.riskClasses!.has(resource.riskClass)
+    case Check.customerInstances:
+      return m.customerInstances!.has(subject.customerInstanceId)
+    case Check.actorKinds:
+      return m.actorKinds!.has(subject.actor.kind)
+    case Check.actorIds:
+      return matchString(m.actorIds!, subject.actor.id)
+    case Check.roles:
+      return rolesMatch(m.roles!, subject.actor.roles)
+    case Check.agentIds:
+      return subject.agentId !== undefined && matchString(m.agentIds!, subject.agentId)
+    case Check.environments:
+      return matchString(m.environments!, subject.environment)
+    case Check.channels:
+      return subject.channel !== undefined && matchString(m.channels!, subject.channel)
+    case Check.sandboxed:
+      return (request.context?.sandboxed === true) === m.sandboxed
+    default:
+      return conditionsHold(m.conditions!, request)
   }
-  if (
-    m.agentIds !== undefined &&
-    (subject.agentId === undefined || !matchString(m.agentIds, subject.agentId))
-  )
-    return false
-  if (m.environments !== undefined && !matchString(m.environments, subject.environment)) return false
-  if (
-    m.channels !== undefined &&
-    (subject.channel === undefined || !matchString(m.channels, subject.channel))
-  )
-    return false
-  const context = request.context
-  if (m.sandboxed !== undefined && (context?.sandboxed === true) !== m.sandboxed) return false
-  const conditions = m.conditions
-  if (conditions !== undefined) {
-    for (let i = 0; i < conditions.length; i++) {
-      const c = conditions[i]!
-      // Facts and attributes are decoded records without prototype keys; an inherited member
-      // would be a function, which no scalar test accepts.
-      const source = c.fact !== undefined ? context?.facts : resource.attributes
-      if (source === undefined || !c.test(source[c.fact ?? c.attribute!])) return false
-    }
-  }
+}
+
+/** True when the request meets every constraint of the matcher. */
+export const matches = (m: Matcher, request: PolicyRequest): boolean => {
+  const checks = m.checks
+  for (let i = 0; i < checks.length; i++) if (!holds(m, checks[i]!, request)) return false
   return true
 }
