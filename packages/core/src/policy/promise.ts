@@ -1,4 +1,4 @@
-import { Effect, Result } from "effect"
+import { Result } from "effect"
 import type { BgaConfig } from "../config/schema.js"
 import type { PolicyDecisionTraceV1 } from "../contracts/PolicyDecisionTrace.js"
 import type { InvalidInputError } from "../json/JsonError.js"
@@ -38,7 +38,7 @@ const clientOf = (policy: Policy, sink: PromiseTraceSink | undefined): PolicyCli
     }
     return trace
   },
-  explain: (request) => Effect.runPromise(Effect.sync(() => decide(policy, request))),
+  explain: (request) => new Promise((resolve) => resolve(decide(policy, request))),
   decide: (request) => decide(policy, request),
   decodeRequest: (input) => toPromise<PolicyRequest, InvalidInputError>(decodePolicyRequest(input)),
   policy

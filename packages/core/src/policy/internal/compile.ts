@@ -8,7 +8,7 @@ import { compileAny, isGlob } from "./glob.js"
 import { compileMatcher, type Matcher } from "./matcher.js"
 import { type LocatedRule, listOf, locateRules } from "./validate.js"
 
-/** A rule ready for the hot path: one test function and its trace entry, made once. */
+/** A rule ready for the hot path: its remaining constraints and its trace entry, made once. */
 export interface CompiledRule {
   /** Position in the total order (layer, then id): decides ties and orders the trace. */
   readonly ordinal: number
