@@ -7,6 +7,12 @@
  */
 export * as Config from "./config/index.js"
 export * as Contracts from "./contracts/index.js"
+export * as Egress from "./egress/index.js"
 export { canonicalJson, hashOf, sha256Hex } from "./hash.js"
 export { isId, newId, newTraceId } from "./ids.js"
 export * as Json from "./json/index.js"
+export * as Model from "./model/index.js"
+export * as Orchestrator from "./orchestrator/index.js"
+export * as Plugins from "./plugins/index.js"
+export * as Policy from "./policy/index.js"
+export * as Sandbox from "./sandbox/index.js"
