@@ -5,8 +5,11 @@
  *
  * @module
  */
+
+export * as Audit from "./audit/index.js"
 export * as Config from "./config/index.js"
 export * as Contracts from "./contracts/index.js"
 export { canonicalJson, hashOf, sha256Hex } from "./hash.js"
 export { isId, newId, newTraceId } from "./ids.js"
 export * as Json from "./json/index.js"
+export * as Storage from "./storage/index.js"
