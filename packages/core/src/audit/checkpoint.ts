@@ -146,7 +146,19 @@ export const makeSigner = (
       return {
         keyId,
         publicKey: publicKeyBase64(key),
-        sign: (body) => signCheckpoint({ ...body, keyId }, key)
+        sign: (body) =>
+          signCheckpoint(
+            {
+              version: 1,
+              customerInstanceId: body.customerInstanceId,
+              seq: body.seq,
+              hash: body.hash,
+              headTs: body.headTs,
+              signedAt: body.signedAt,
+              keyId
+            },
+            key
+          )
       }
     }
   )

@@ -49,7 +49,8 @@ const checkFence = (
   value: unknown
 ): Result.Result<LeaseFence, InvalidInputError> =>
   Result.gen(function* () {
-    const obj = yield* checkObject(subject, path, value, ["workerId", "epoch"])
+    // A RunLease is accepted as its own fence: its expiresAt is ignored, the store decides expiry.
+    const obj = yield* checkObject(subject, path, value, ["workerId", "epoch", "expiresAt"])
     const workerId = yield* checkWorkerId(subject, `${path}.workerId`, obj.workerId)
     const epoch = yield* checkInt(subject, `${path}.epoch`, obj.epoch, 1, Number.MAX_SAFE_INTEGER)
     return { workerId, epoch }
