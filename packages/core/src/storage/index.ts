@@ -69,3 +69,4 @@ export {
 } from "./RunStore.js"
 export { StorageReplica, type StorageReplicaShape } from "./StorageReplica.js"
 export { defaultPageSize, isoOf, maxPageSize } from "./validate.js"
+export { makeStoragePorts, type StorageBackends, type StoragePorts } from "./ports.js"

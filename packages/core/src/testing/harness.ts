@@ -1,15 +1,13 @@
 import type { Vitest } from "@effect/vitest"
 import { Effect, type Layer } from "effect"
 import { expect } from "vitest"
-import type { AuditLog } from "../audit/AuditLog.js"
-import type { ApprovalStore } from "../storage/ApprovalStore.js"
-import type { KeyValue } from "../storage/KeyValue.js"
 import { RunStore } from "../storage/RunStore.js"
-import type { StorageReplica } from "../storage/StorageReplica.js"
 import { runRequest } from "./fixtures.js"
 
 /** Every storage port an adapter provides. */
-export type StoragePorts = RunStore | ApprovalStore | KeyValue | StorageReplica | AuditLog
+import type { StoragePorts } from "../storage/ports.js"
+
+export type { StoragePorts }
 
 /**
  * Makes a layer over a new, empty store. Called once per group of specs and again by specs
