@@ -63,14 +63,19 @@ export class SqliteDatabase {
       for (const m of migrations) {
         if (m.version <= current) continue
         this.db.exec(m.sql)
-        this.run("INSERT INTO bga_migrations (version, name, applied_at) VALUES (?, ?, ?)", m.version, m.name, new Date().toISOString())
+        this.run(
+          "INSERT INTO bga_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          m.version,
+          m.name,
+          new Date().toISOString()
+        )
       }
     })
   }
 
   /** The applied schema version. */
   schemaVersion(): number {
-    return ((this.get("SELECT max(version) AS v FROM bga_migrations") as { v: number | null }).v ?? 0)
+    return (this.get("SELECT max(version) AS v FROM bga_migrations") as { v: number | null }).v ?? 0
   }
 
   private statement(sql: string): StatementSync {

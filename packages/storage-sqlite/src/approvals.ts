@@ -50,7 +50,11 @@ export const approvalBackend = (db: SqliteDatabase): Storage.ApprovalBackend => 
           params.push(f.after)
         }
         return db
-          .all(`SELECT body FROM approvals WHERE ${where.join(" AND ")} ORDER BY approval_id LIMIT ?`, ...params, f.limit)
+          .all(
+            `SELECT body FROM approvals WHERE ${where.join(" AND ")} ORDER BY approval_id LIMIT ?`,
+            ...params,
+            f.limit
+          )
           .map(parse)
       }),
 

@@ -45,7 +45,20 @@ export const insertAuditSql = `INSERT INTO audit_records (${columns}) VALUES (?,
 
 /** @internal Parameters of `insertAuditSql` for a row. */
 export const insertAuditParams = (r: Audit.AuditRow) =>
-  [r.customerInstanceId, r.seq, r.recordId, r.kind, r.ts, r.runId, r.decisionId, r.actorId, r.eventType, r.payload, r.prevHash, r.hash] as const
+  [
+    r.customerInstanceId,
+    r.seq,
+    r.recordId,
+    r.kind,
+    r.ts,
+    r.runId,
+    r.decisionId,
+    r.actorId,
+    r.eventType,
+    r.payload,
+    r.prevHash,
+    r.hash
+  ] as const
 
 class DuplicateRecordId {}
 
@@ -74,17 +87,24 @@ export const auditBackend = (db: SqliteDatabase): Audit.AuditBackend => {
               if (Result.isFailure(built)) return Result.fail(built.failure)
               let pruned = 0
               if (options?.pruneThrough !== undefined) {
-                pruned = db.run("DELETE FROM audit_records WHERE customer_instance_id = ? AND seq <= ?", ci, options.pruneThrough).changes
+                pruned = db.run(
+                  "DELETE FROM audit_records WHERE customer_instance_id = ? AND seq <= ?",
+                  ci,
+                  options.pruneThrough
+                ).changes
               }
               for (const record of built.success) {
                 try {
                   db.run(insertAuditSql, ...insertAuditParams(Audit.toRow(record)))
                 } catch (error) {
-                  if (isUniqueViolation(error) && db.get(
-                    "SELECT 1 AS x FROM audit_records WHERE customer_instance_id = ? AND record_id = ?",
-                    ci,
-                    record.recordId
-                  ) !== undefined) {
+                  if (
+                    isUniqueViolation(error) &&
+                    db.get(
+                      "SELECT 1 AS x FROM audit_records WHERE customer_instance_id = ? AND record_id = ?",
+                      ci,
+                      record.recordId
+                    ) !== undefined
+                  ) {
                     throw new DuplicateRecordId()
                   }
                   throw error
@@ -93,7 +113,8 @@ export const auditBackend = (db: SqliteDatabase): Audit.AuditBackend => {
               return Result.succeed({ _tag: "appended" as const, records: built.success, pruned })
             })
           } catch (error) {
-            if (error instanceof DuplicateRecordId) return Result.succeed({ _tag: "duplicate-record-id" as const })
+            if (error instanceof DuplicateRecordId)
+              return Result.succeed({ _tag: "duplicate-record-id" as const })
             throw error
           }
         }),
@@ -104,9 +125,10 @@ export const auditBackend = (db: SqliteDatabase): Audit.AuditBackend => {
 
     firstSeq: (ci) =>
       attempt("AuditLog.verify", () => {
-        const row = db.get("SELECT seq FROM audit_records WHERE customer_instance_id = ? ORDER BY seq LIMIT 1", ci) as
-          | { seq: number }
-          | undefined
+        const row = db.get(
+          "SELECT seq FROM audit_records WHERE customer_instance_id = ? ORDER BY seq LIMIT 1",
+          ci
+        ) as { seq: number } | undefined
         return row === undefined ? undefined : Number(row.seq)
       }),
 
@@ -137,7 +159,11 @@ export const auditBackend = (db: SqliteDatabase): Audit.AuditBackend => {
 
     findByRecordId: (ci, recordId) =>
       attempt("AuditLog.append", () => {
-        const row = db.get(`SELECT ${columns} FROM audit_records WHERE customer_instance_id = ? AND record_id = ?`, ci, recordId)
+        const row = db.get(
+          `SELECT ${columns} FROM audit_records WHERE customer_instance_id = ? AND record_id = ?`,
+          ci,
+          recordId
+        )
         return row === undefined ? undefined : toAuditRow(row)
       })
   }
@@ -165,7 +191,8 @@ const auditQuery = (ci: string, f: Audit.AuditFilter): [string, ...Array<string 
     where.push(`kind IN (${f.kinds.map(() => "?").join(", ")})`)
     params.push(...f.kinds)
   }
-  const seek = "SELECT seq FROM audit_records WHERE customer_instance_id = ? AND ts >= ? ORDER BY ts, seq LIMIT 1"
+  const seek =
+    "SELECT seq FROM audit_records WHERE customer_instance_id = ? AND ts >= ? ORDER BY ts, seq LIMIT 1"
   if (f.from !== undefined) {
     where.push(`seq >= coalesce((${seek}), 9007199254740991)`, "ts >= ?")
     params.push(ci, f.from, f.from)

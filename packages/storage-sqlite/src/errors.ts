@@ -36,7 +36,10 @@ export const toStorageError = (operation: string, error: unknown): Storage.Stora
       ? "busy"
       : primary === SQLITE_CORRUPT || primary === SQLITE_NOTADB
         ? "corrupt"
-        : primary === SQLITE_CANTOPEN || primary === SQLITE_IOERR || primary === SQLITE_FULL || primary === SQLITE_READONLY
+        : primary === SQLITE_CANTOPEN ||
+            primary === SQLITE_IOERR ||
+            primary === SQLITE_FULL ||
+            primary === SQLITE_READONLY
           ? "unavailable"
           : "failed"
   return new Storage.StorageError({

@@ -26,7 +26,12 @@ const columns = "customer_instance_id, plugin_id, key, value, updated_at"
 export const kvBackend = (db: SqliteDatabase): Storage.KvBackend => ({
   getKv: (ci, pluginId, key) =>
     attempt("KeyValue.get", () => {
-      const row = db.get(`SELECT ${columns} FROM kv WHERE customer_instance_id = ? AND plugin_id = ? AND key = ?`, ci, pluginId, key)
+      const row = db.get(
+        `SELECT ${columns} FROM kv WHERE customer_instance_id = ? AND plugin_id = ? AND key = ?`,
+        ci,
+        pluginId,
+        key
+      )
       return row === undefined ? undefined : toEntry(row)
     }),
 
@@ -46,7 +51,13 @@ export const kvBackend = (db: SqliteDatabase): Storage.KvBackend => ({
   deleteKv: (ci, pluginId, key) =>
     attempt(
       "KeyValue.delete",
-      () => db.run("DELETE FROM kv WHERE customer_instance_id = ? AND plugin_id = ? AND key = ?", ci, pluginId, key).changes > 0
+      () =>
+        db.run(
+          "DELETE FROM kv WHERE customer_instance_id = ? AND plugin_id = ? AND key = ?",
+          ci,
+          pluginId,
+          key
+        ).changes > 0
     ),
 
   listKv: (ci, pluginId, f) =>
@@ -61,7 +72,13 @@ export const kvBackend = (db: SqliteDatabase): Storage.KvBackend => ({
         where.push("key > ?")
         params.push(f.after)
       }
-      return db.all(`SELECT ${columns} FROM kv WHERE ${where.join(" AND ")} ORDER BY key LIMIT ?`, ...params, f.limit).map(toEntry)
+      return db
+        .all(
+          `SELECT ${columns} FROM kv WHERE ${where.join(" AND ")} ORDER BY key LIMIT ?`,
+          ...params,
+          f.limit
+        )
+        .map(toEntry)
     }),
 
   listAllKv: (ci, after, limit) =>

@@ -13,7 +13,10 @@ export type { SqliteOptions } from "./Database.js"
 export const make = (options: SqliteOptions) =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.try({ try: () => SqliteDatabase.open(options), catch: (error) => toStorageError("open", error) }),
+      Effect.try({
+        try: () => SqliteDatabase.open(options),
+        catch: (error) => toStorageError("open", error)
+      }),
       (db) => Effect.sync(() => db.close())
     ),
     (db): Context.Context<Storage.StoragePorts> =>

@@ -29,7 +29,9 @@ export const runBackend = (db: SqliteDatabase): Storage.RunBackend => {
       JSON.stringify(run)
     )
   const getRow = (ci: string, runId: string) =>
-    db.get("SELECT body, rev FROM runs WHERE customer_instance_id = ? AND run_id = ?", ci, runId) as RunRow | undefined
+    db.get("SELECT body, rev FROM runs WHERE customer_instance_id = ? AND run_id = ?", ci, runId) as
+      | RunRow
+      | undefined
 
   return {
     insertRun: (run) =>
@@ -97,7 +99,12 @@ export const runBackend = (db: SqliteDatabase): Storage.RunBackend => {
           if (fence !== undefined) {
             const row = getRow(cp.customerInstanceId, cp.runId)
             const lease = row === undefined ? undefined : parseRun(row).run.lease
-            if (lease === undefined || lease.workerId !== fence.workerId || lease.epoch !== fence.epoch || lease.expiresAt <= now) {
+            if (
+              lease === undefined ||
+              lease.workerId !== fence.workerId ||
+              lease.epoch !== fence.epoch ||
+              lease.expiresAt <= now
+            ) {
               return "fenced" as const
             }
           }
@@ -156,7 +163,11 @@ export const runBackend = (db: SqliteDatabase): Storage.RunBackend => {
         db.write(() => {
           const current = getRow(run.customerInstanceId, run.runId)
           upsert(run, (current === undefined ? 0 : Number(current.rev)) + 1)
-          db.run("DELETE FROM run_checkpoints WHERE customer_instance_id = ? AND run_id = ?", run.customerInstanceId, run.runId)
+          db.run(
+            "DELETE FROM run_checkpoints WHERE customer_instance_id = ? AND run_id = ?",
+            run.customerInstanceId,
+            run.runId
+          )
           for (const cp of checkpoints) {
             db.run(
               "INSERT INTO run_checkpoints (customer_instance_id, run_id, seq, body) VALUES (?, ?, ?, ?)",

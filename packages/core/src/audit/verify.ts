@@ -92,7 +92,8 @@ export class ChainVerifier {
   private problemCount = 0
   private checked = 0
   private first: AuditRecord | undefined
-  private prev: AuditRecord | undefined
+  /** The last position read; `hash` is absent after an unreadable row (its link cannot be checked). */
+  private prev: { readonly seq: number; readonly hash?: string; readonly ts?: string } | undefined
   private anchor: AnchorPayload | undefined
   private readonly pending = new Map<number, SignedAuditCheckpoint>()
   private checkpointsVerified = 0
@@ -130,6 +131,7 @@ export class ChainVerifier {
   /** Reports a stored row that could not be read as a record. */
   unreadable(seq: number | undefined, message: string, line?: number): void {
     this.checked++
+    if (seq !== undefined && (this.prev === undefined || seq > this.prev.seq)) this.prev = { seq }
     this.report({
       kind: "unreadable",
       ...(seq === undefined ? {} : { seq }),
@@ -185,14 +187,14 @@ export class ChainVerifier {
             : `records ${prev.seq + 1} to ${r.seq - 1} are missing`
       })
     } else {
-      if (r.prevHash !== prev.hash) {
+      if (prev.hash !== undefined && r.prevHash !== prev.hash) {
         this.report({
           kind: "broken-link",
           ...where,
           message: `prevHash does not match the hash of seq ${prev.seq}`
         })
       }
-      if (r.ts < prev.ts)
+      if (prev.ts !== undefined && r.ts < prev.ts)
         this.report({ kind: "time-regression", ...where, message: `ts ${r.ts} is before ${prev.ts}` })
     }
     const anchor = anchorOf(r)
@@ -274,7 +276,8 @@ export class ChainVerifier {
       customerInstanceId: this.customerInstanceId,
       checked: this.checked,
       ...(first === undefined ? {} : { firstSeq: first.seq }),
-      ...(last === undefined ? {} : { lastSeq: last.seq, lastHash: last.hash }),
+      ...(last === undefined ? {} : { lastSeq: last.seq }),
+      ...(last?.hash === undefined ? {} : { lastHash: last.hash }),
       problems: this.problems,
       problemCount: this.problemCount,
       checkpointsVerified: this.checkpointsVerified,

@@ -47,6 +47,7 @@ export { makeApprovalStore, systemActor } from "./makeApprovalStore.js"
 export { checkKvKey, makeKeyValue } from "./makeKeyValue.js"
 export { makeRunStore, maxCheckpointBytes, maxLeaseTtlMs } from "./makeRunStore.js"
 export { makeStorageReplica } from "./makeStorageReplica.js"
+export { makeStoragePorts, type StorageBackends, type StoragePorts } from "./ports.js"
 export {
   isLegalTransition,
   isTerminal,
@@ -69,4 +70,3 @@ export {
 } from "./RunStore.js"
 export { StorageReplica, type StorageReplicaShape } from "./StorageReplica.js"
 export { defaultPageSize, isoOf, maxPageSize } from "./validate.js"
-export { makeStoragePorts, type StorageBackends, type StoragePorts } from "./ports.js"

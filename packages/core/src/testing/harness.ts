@@ -1,11 +1,10 @@
 import type { Vitest } from "@effect/vitest"
 import { Effect, type Layer } from "effect"
 import { expect } from "vitest"
-import { RunStore } from "../storage/RunStore.js"
-import { runRequest } from "./fixtures.js"
-
 /** Every storage port an adapter provides. */
 import type { StoragePorts } from "../storage/ports.js"
+import { RunStore } from "../storage/RunStore.js"
+import { runRequest } from "./fixtures.js"
 
 export type { StoragePorts }
 
