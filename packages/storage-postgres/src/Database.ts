@@ -58,7 +58,8 @@ export class PgDatabase {
   /** Runs one statement. */
   query<R = Record<string, unknown>>(operation: string, text: string, params: ReadonlyArray<unknown> = []) {
     return Effect.tryPromise({
-      try: () => this.pool.query(text, params as Array<unknown>) as Promise<pg.QueryResult<R & pg.QueryResultRow>>,
+      try: () =>
+        this.pool.query(text, params as Array<unknown>) as Promise<pg.QueryResult<R & pg.QueryResultRow>>,
       catch: (error) => toStorageError(operation, error)
     })
   }
@@ -74,6 +75,7 @@ export class PgDatabase {
     return Effect.tryPromise({
       try: async () => {
         const client = await this.pool.connect()
+        client.on("error", ignore)
         let broken: Error | undefined
         try {
           await client.query("BEGIN")
@@ -85,7 +87,12 @@ export class PgDatabase {
           await client.query("ROLLBACK").catch(() => undefined)
           throw error
         } finally {
-          client.release(broken !== undefined && !(broken instanceof Rollback) && isConnectionError(broken) ? broken : undefined)
+          client.off("error", ignore)
+          client.release(
+            broken !== undefined && !(broken instanceof Rollback) && isConnectionError(broken)
+              ? broken
+              : undefined
+          )
         }
       },
       catch: (error) => (error instanceof Rollback ? error.value : toStorageError(operation, error))
@@ -101,7 +108,9 @@ export class PgDatabase {
       await client.query(
         "CREATE TABLE IF NOT EXISTS bga_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
       )
-      const current = Number((await client.query("SELECT coalesce(max(version), 0) AS v FROM bga_migrations")).rows[0]?.v ?? 0)
+      const current = Number(
+        (await client.query("SELECT coalesce(max(version), 0) AS v FROM bga_migrations")).rows[0]?.v ?? 0
+      )
       const latest = migrations.at(-1)?.version ?? 0
       if (current > latest) {
         throw new Storage.StorageError({
@@ -125,5 +134,11 @@ export class Rollback<E> extends Error {
     super("rollback")
   }
 }
+
+/**
+ * A checked-out connection that the server drops emits "error" besides failing its query;
+ * unheard, that event would crash the process. The failed query already carries the error.
+ */
+export const ignore = (): void => undefined
 
 const isConnectionError = (error: Error): boolean => toStorageError("", error).reason === "unavailable"

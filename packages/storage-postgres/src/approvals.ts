@@ -7,10 +7,21 @@ const parse = (row: { body: string }): Storage.ApprovalRecord => JSON.parse(row.
 /** The approval backend on PostgreSQL. */
 export const approvalBackend = (db: PgDatabase): Storage.ApprovalBackend => {
   const upsert = `INSERT INTO approvals (customer_instance_id, approval_id, run_id, status, expires_at, body) VALUES ($1, $2, $3, $4, $5, $6)`
-  const values = (r: Storage.ApprovalRecord) => [r.customerInstanceId, r.approvalId, r.runId, r.status, r.expiresAt, JSON.stringify(r)]
+  const values = (r: Storage.ApprovalRecord) => [
+    r.customerInstanceId,
+    r.approvalId,
+    r.runId,
+    r.status,
+    r.expiresAt,
+    JSON.stringify(r)
+  ]
   const getOne = (operation: string, ci: string, id: string) =>
     Effect.map(
-      db.query<{ body: string }>(operation, "SELECT body FROM approvals WHERE customer_instance_id = $1 AND approval_id = $2", [ci, id]),
+      db.query<{ body: string }>(
+        operation,
+        "SELECT body FROM approvals WHERE customer_instance_id = $1 AND approval_id = $2",
+        [ci, id]
+      ),
       (r) => (r.rows[0] === undefined ? undefined : parse(r.rows[0]))
     )
 

@@ -1,6 +1,6 @@
 import { Audit, Storage } from "@bga/core"
-import { Effect, Result } from "effect"
-import type { PgDatabase, TxClient } from "./Database.js"
+import { Effect, Result, Semaphore } from "effect"
+import { ignore, type PgDatabase, type TxClient } from "./Database.js"
 import { isUniqueViolation, toStorageError } from "./errors.js"
 
 const columns =
@@ -69,7 +69,8 @@ export const conditionalInsert = (
     condition = "NOT EXISTS (SELECT 1 FROM audit_records WHERE customer_instance_id = $1)"
   } else {
     params.push(head.seq, head.hash)
-    condition = "EXISTS (SELECT 1 FROM audit_records WHERE customer_instance_id = $1 AND seq = $13 AND hash = $14)"
+    condition =
+      "EXISTS (SELECT 1 FROM audit_records WHERE customer_instance_id = $1 AND seq = $13 AND hash = $14)"
   }
   const sql = `INSERT INTO audit_records (${columns})
     SELECT $1, t.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -82,19 +83,34 @@ export const conditionalInsert = (
 export const insertAuditSql = `INSERT INTO audit_records (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 
 /** Most times an append rebuilds on a moved head before `StorageError("contention")`. */
-const maxAttempts = 64
+const maxAttempts = 16
+
+/** Appends to one instance are queued in this process on one of these (by instance hash). */
+const stripes = 64
 
 type Attempt =
   | { readonly _tag: "done"; readonly outcome: Audit.AppendOutcome }
   | { readonly _tag: "retry" }
   | { readonly _tag: "failed"; readonly error: Storage.ConflictError }
 
+const stripeOf = (ci: string): number => {
+  let h = 0
+  for (let i = 0; i < ci.length; i++) h = (h * 31 + ci.charCodeAt(i)) | 0
+  return Math.abs(h) % stripes
+}
+
 /**
- * The audit backend on PostgreSQL. Heads are cached per customer instance in this process;
- * a stale cache only costs one failed conditional insert and a re-read.
+ * The audit backend on PostgreSQL.
+ *
+ * Within a process, appends to one instance wait their turn (a striped semaphore), so a replica
+ * never races itself and its cached head stays right. Between replicas the first try is the
+ * single conditional INSERT on the cached head (one round trip); when another replica moved the
+ * head, the retry takes a transaction-scoped advisory lock on the instance, re-reads the head
+ * under it and inserts, so contending replicas queue fairly instead of retrying in a loop.
  */
 export const auditBackend = (db: PgDatabase): Audit.AuditBackend => {
   const heads = new Map<string, Audit.ChainHead | undefined>()
+  const locks = Array.from({ length: stripes }, () => Semaphore.makeUnsafe(1))
 
   const loadHead = (ci: string) =>
     Effect.map(
@@ -109,93 +125,134 @@ export const auditBackend = (db: PgDatabase): Audit.AuditBackend => {
       }
     )
 
-  const write = async (
-    client: TxClient,
+  const headIn = async (client: TxClient, ci: string): Promise<Audit.ChainHead | undefined> => {
+    const r = await client.query(
+      "SELECT seq, hash, ts FROM audit_records WHERE customer_instance_id = $1 ORDER BY seq DESC LIMIT 1",
+      [ci]
+    )
+    const row = r.rows[0] as { seq: string; hash: string; ts: string } | undefined
+    return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash, ts: row.ts }
+  }
+
+  type Written =
+    | { readonly written: true; readonly records: ReadonlyArray<Audit.AuditRecord>; readonly pruned: number }
+    | { readonly written: false }
+    | { readonly failed: Storage.ConflictError; readonly written: false }
+
+  /** One INSERT on the cached head. */
+  const optimistic = async (
     ci: string,
-    head: Audit.ChainHead | undefined,
-    records: ReadonlyArray<Audit.AuditRecord>,
-    pruneThrough: number | undefined
-  ): Promise<{ written: boolean; pruned: number }> => {
-    if (head === undefined) {
-      // Serializes the first appends of an instance (nothing to condition on yet).
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`bga-audit:${ci}`])
-    }
+    head: Audit.ChainHead,
+    records: ReadonlyArray<Audit.AuditRecord>
+  ): Promise<Written> => {
     const [sql, params] = conditionalInsert(ci, head, records.map(Audit.toRow))
-    const inserted = await client.query(sql, params)
-    if (inserted.rowCount !== records.length) return { written: false, pruned: 0 }
-    let pruned = 0
-    if (pruneThrough !== undefined) {
-      pruned = (await client.query("DELETE FROM audit_records WHERE customer_instance_id = $1 AND seq <= $2", [ci, pruneThrough])).rowCount ?? 0
+    const r = await db.pool.query(sql, params)
+    return r.rowCount === records.length ? { written: true, records, pruned: 0 } : { written: false }
+  }
+
+  /** Under the instance's advisory lock: read the head, build, insert, prune. */
+  const locked = async (
+    ci: string,
+    build: Parameters<Audit.AuditBackend["append"]>[1],
+    pruneThrough: number | undefined
+  ): Promise<Written> => {
+    const client = await db.pool.connect()
+    client.on("error", ignore)
+    let failure: unknown
+    try {
+      await client.query("BEGIN")
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`bga-audit:${ci}`])
+      const head = await headIn(client, ci)
+      const built = build(head)
+      if (Result.isFailure(built)) {
+        await client.query("ROLLBACK")
+        return { failed: built.failure, written: false }
+      }
+      const records = built.success
+      const [sql, params] = conditionalInsert(ci, head, records.map(Audit.toRow))
+      const inserted = await client.query(sql, params)
+      if (inserted.rowCount !== records.length) {
+        await client.query("ROLLBACK")
+        return { written: false }
+      }
+      let pruned = 0
+      if (pruneThrough !== undefined) {
+        const d = await client.query(
+          "DELETE FROM audit_records WHERE customer_instance_id = $1 AND seq <= $2",
+          [ci, pruneThrough]
+        )
+        pruned = d.rowCount ?? 0
+      }
+      await client.query("COMMIT")
+      return { written: true, records, pruned }
+    } catch (error) {
+      failure = error
+      await client.query("ROLLBACK").catch(() => undefined)
+      throw error
+    } finally {
+      client.off("error", ignore)
+      client.release(
+        failure !== undefined && toStorageError("", failure).reason === "unavailable"
+          ? (failure as Error)
+          : undefined
+      )
     }
-    return { written: true, pruned }
   }
 
   const attempt = (
     ci: string,
     build: Parameters<Audit.AuditBackend["append"]>[1],
-    pruneThrough: number | undefined
+    pruneThrough: number | undefined,
+    first: boolean
   ): Effect.Effect<Attempt, Storage.StorageError> =>
     Effect.gen(function* () {
-      const head = heads.has(ci) ? heads.get(ci) : yield* loadHead(ci)
-      const built = build(head)
-      if (Result.isFailure(built)) return { _tag: "failed", error: built.failure } as const
-      const records = built.success
-      const single = head !== undefined && pruneThrough === undefined
-      const result = yield* Effect.tryPromise({
-        try: async (): Promise<{ written: boolean; pruned: number }> => {
-          if (single) {
-            const [sql, params] = conditionalInsert(ci, head, records.map(Audit.toRow))
-            const r = await db.pool.query(sql, params)
-            return { written: r.rowCount === records.length, pruned: 0 }
-          }
-          const client = await db.pool.connect()
-          let failure: unknown
-          try {
-            await client.query("BEGIN")
-            const r = await write(client, ci, head, records, pruneThrough)
-            await client.query(r.written ? "COMMIT" : "ROLLBACK")
-            return r
-          } catch (error) {
-            failure = error
-            await client.query("ROLLBACK").catch(() => undefined)
-            throw error
-          } finally {
-            client.release(failure !== undefined && toStorageError("", failure).reason === "unavailable" ? (failure as Error) : undefined)
-          }
-        },
-        catch: (error) => error
-      }).pipe(
-        Effect.catch((error): Effect.Effect<"duplicate" | { written: boolean; pruned: number }, Storage.StorageError> => {
+      const cached = heads.get(ci)
+      let run: () => Promise<Written>
+      if (first && cached !== undefined && pruneThrough === undefined) {
+        const built = build(cached)
+        if (Result.isFailure(built)) return { _tag: "failed", error: built.failure } as const
+        run = () => optimistic(ci, cached, built.success)
+      } else {
+        run = () => locked(ci, build, pruneThrough)
+      }
+      const result = yield* Effect.tryPromise({ try: run, catch: (error) => error }).pipe(
+        Effect.catch((error): Effect.Effect<"duplicate" | Written, Storage.StorageError> => {
           heads.delete(ci)
           if (isUniqueViolation(error, "audit_record_id")) return Effect.succeed("duplicate" as const)
-          if (isUniqueViolation(error)) return Effect.succeed({ written: false, pruned: 0 })
+          if (isUniqueViolation(error)) return Effect.succeed({ written: false })
           return Effect.fail(toStorageError("AuditLog.append", error))
         })
       )
       if (result === "duplicate") return { _tag: "done", outcome: { _tag: "duplicate-record-id" } } as const
+      if ("failed" in result) return { _tag: "failed", error: result.failed } as const
       if (!result.written) {
         heads.delete(ci)
         return { _tag: "retry" } as const
       }
-      const last = records.at(-1)
+      const last = result.records.at(-1)
       if (last !== undefined) heads.set(ci, { seq: last.seq, hash: last.hash, ts: last.ts })
-      return { _tag: "done", outcome: { _tag: "appended", records, pruned: result.pruned } } as const
+      return {
+        _tag: "done",
+        outcome: { _tag: "appended", records: result.records, pruned: result.pruned }
+      } as const
     })
 
   return {
     append: (ci, build, options) =>
-      Effect.gen(function* () {
-        for (let i = 0; i < maxAttempts; i++) {
-          const r = yield* attempt(ci, build, options?.pruneThrough)
-          if (r._tag === "done") return r.outcome
-          if (r._tag === "failed") return yield* r.error
-        }
-        return yield* new Storage.StorageError({
-          reason: "contention",
-          operation: "AuditLog.append",
-          detail: `the head moved ${maxAttempts} times in a row`
+      (locks[stripeOf(ci)] as Semaphore.Semaphore).withPermit(
+        Effect.gen(function* () {
+          for (let i = 0; i < maxAttempts; i++) {
+            const r = yield* attempt(ci, build, options?.pruneThrough, i === 0)
+            if (r._tag === "done") return r.outcome
+            if (r._tag === "failed") return yield* r.error
+          }
+          return yield* new Storage.StorageError({
+            reason: "contention",
+            operation: "AuditLog.append",
+            detail: `the head moved ${maxAttempts} times in a row`
+          })
         })
-      }),
+      ),
 
     head: (ci) => loadHead(ci),
 
@@ -236,10 +293,11 @@ export const auditBackend = (db: PgDatabase): Audit.AuditBackend => {
 
     findByRecordId: (ci, recordId) =>
       Effect.map(
-        db.query<SqlRow>("AuditLog.append", `SELECT ${columns} FROM audit_records WHERE customer_instance_id = $1 AND record_id = $2`, [
-          ci,
-          recordId
-        ]),
+        db.query<SqlRow>(
+          "AuditLog.append",
+          `SELECT ${columns} FROM audit_records WHERE customer_instance_id = $1 AND record_id = $2`,
+          [ci, recordId]
+        ),
         (r) => (r.rows[0] === undefined ? undefined : toAuditRow(r.rows[0]))
       )
   }

@@ -1,6 +1,15 @@
 import { Storage } from "@bga/core"
 
-const networkCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"])
+const networkCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN"
+])
 
 /** The SQLSTATE (or Node error code) of a driver error. */
 export const pgCode = (error: unknown): string | undefined => {
@@ -10,12 +19,13 @@ export const pgCode = (error: unknown): string | undefined => {
 
 /** True for a unique violation, optionally of one constraint. */
 export const isUniqueViolation = (error: unknown, constraint?: string): boolean =>
-  pgCode(error) === "23505" && (constraint === undefined || (error as { constraint?: string }).constraint === constraint)
+  pgCode(error) === "23505" &&
+  (constraint === undefined || (error as { constraint?: string }).constraint === constraint)
 
 const connectionLost = (error: unknown): boolean => {
   const message = error instanceof Error ? error.message : ""
-  return (
-    /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Connection ended/iu.test(message)
+  return /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Connection ended/iu.test(
+    message
   )
 }
 
@@ -29,7 +39,12 @@ export const toStorageError = (operation: string, error: unknown): Storage.Stora
   if (error instanceof Storage.StorageError) return error
   const code = pgCode(error)
   const reason: Storage.StorageError["reason"] =
-    (code !== undefined && (networkCodes.has(code) || code.startsWith("08") || code.startsWith("57P") || code === "3D000" || code.startsWith("28"))) ||
+    (code !== undefined &&
+      (networkCodes.has(code) ||
+        code.startsWith("08") ||
+        code.startsWith("57P") ||
+        code === "3D000" ||
+        code.startsWith("28"))) ||
     connectionLost(error)
       ? "unavailable"
       : code === "57014"

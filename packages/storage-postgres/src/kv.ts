@@ -24,11 +24,11 @@ const columns = "customer_instance_id, plugin_id, key, value, updated_at"
 export const kvBackend = (db: PgDatabase): Storage.KvBackend => ({
   getKv: (ci, pluginId, key) =>
     Effect.map(
-      db.query<KvRow>("KeyValue.get", `SELECT ${columns} FROM kv WHERE customer_instance_id = $1 AND plugin_id = $2 AND key = $3`, [
-        ci,
-        pluginId,
-        key
-      ]),
+      db.query<KvRow>(
+        "KeyValue.get",
+        `SELECT ${columns} FROM kv WHERE customer_instance_id = $1 AND plugin_id = $2 AND key = $3`,
+        [ci, pluginId, key]
+      ),
       (r) => (r.rows[0] === undefined ? undefined : toEntry(r.rows[0]))
     ),
 
@@ -44,7 +44,11 @@ export const kvBackend = (db: PgDatabase): Storage.KvBackend => ({
 
   deleteKv: (ci, pluginId, key) =>
     Effect.map(
-      db.query("KeyValue.delete", "DELETE FROM kv WHERE customer_instance_id = $1 AND plugin_id = $2 AND key = $3", [ci, pluginId, key]),
+      db.query(
+        "KeyValue.delete",
+        "DELETE FROM kv WHERE customer_instance_id = $1 AND plugin_id = $2 AND key = $3",
+        [ci, pluginId, key]
+      ),
       (r) => (r.rowCount ?? 0) > 0
     ),
 
@@ -61,7 +65,11 @@ export const kvBackend = (db: PgDatabase): Storage.KvBackend => ({
     }
     params.push(f.limit)
     return Effect.map(
-      db.query<KvRow>("KeyValue.list", `SELECT ${columns} FROM kv WHERE ${where.join(" AND ")} ORDER BY key LIMIT $${params.length}`, params),
+      db.query<KvRow>(
+        "KeyValue.list",
+        `SELECT ${columns} FROM kv WHERE ${where.join(" AND ")} ORDER BY key LIMIT $${params.length}`,
+        params
+      ),
       (r) => r.rows.map(toEntry)
     )
   },

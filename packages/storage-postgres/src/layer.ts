@@ -79,8 +79,9 @@ export const layerConfig = (
           detail: `storage.kind is "${config.storage.kind}", not "postgres"`
         })
       }
-      const url = yield* Effect.mapError(Effect.fromResult(BgaConfig.resolveSecret(config.storage.url)), (error) =>
-        toStorageError("open", error)
+      const url = yield* Effect.mapError(
+        Effect.fromResult(BgaConfig.resolveSecret(config.storage.url)),
+        (error) => toStorageError("open", error)
       )
       return yield* make({ ...options, url: Redacted.value(url) })
     })

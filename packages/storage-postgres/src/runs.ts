@@ -49,7 +49,11 @@ export const runBackend = (db: PgDatabase): Storage.RunBackend => ({
 
   getRun: (ci, runId) =>
     Effect.map(
-      db.query<RunRow>("RunStore.get", "SELECT body, rev FROM runs WHERE customer_instance_id = $1 AND run_id = $2", [ci, runId]),
+      db.query<RunRow>(
+        "RunStore.get",
+        "SELECT body, rev FROM runs WHERE customer_instance_id = $1 AND run_id = $2",
+        [ci, runId]
+      ),
       (r) => (r.rows[0] === undefined ? undefined : parseRun(r.rows[0]))
     ),
 
@@ -65,7 +69,9 @@ export const runBackend = (db: PgDatabase): Storage.RunBackend => ({
     if (f.createdTo !== undefined) where.push(`created_at < ${p(f.createdTo)}`)
     if (f.after !== undefined) where.push(`run_id ${f.order === "asc" ? ">" : "<"} ${p(f.after)}`)
     const sql = `SELECT body, rev FROM runs WHERE ${where.join(" AND ")} ORDER BY run_id ${f.order === "asc" ? "ASC" : "DESC"} LIMIT ${p(f.limit)}`
-    return Effect.map(db.query<RunRow>("RunStore.list", sql, params), (r) => r.rows.map((row) => parseRun(row).run))
+    return Effect.map(db.query<RunRow>("RunStore.list", sql, params), (r) =>
+      r.rows.map((row) => parseRun(row).run)
+    )
   },
 
   replaceRun: (expectedRev, next) =>
@@ -83,7 +89,12 @@ export const runBackend = (db: PgDatabase): Storage.RunBackend => ({
   insertCheckpoint: (cp, fence, now) =>
     fence === undefined
       ? Effect.map(
-          db.query("RunStore.appendCheckpoint", insertCheckpointSql, [cp.customerInstanceId, cp.runId, cp.seq, JSON.stringify(cp)]),
+          db.query("RunStore.appendCheckpoint", insertCheckpointSql, [
+            cp.customerInstanceId,
+            cp.runId,
+            cp.seq,
+            JSON.stringify(cp)
+          ]),
           (r) => (r.rowCount === 1 ? ("inserted" as const) : ("seq-taken" as const))
         )
       : db.transaction("RunStore.appendCheckpoint", async (client) => {
@@ -94,7 +105,12 @@ export const runBackend = (db: PgDatabase): Storage.RunBackend => ({
             [cp.customerInstanceId, cp.runId, fence.workerId, fence.epoch, now]
           )
           if (held.rowCount !== 1) return "fenced" as const
-          const r = await client.query(insertCheckpointSql, [cp.customerInstanceId, cp.runId, cp.seq, JSON.stringify(cp)])
+          const r = await client.query(insertCheckpointSql, [
+            cp.customerInstanceId,
+            cp.runId,
+            cp.seq,
+            JSON.stringify(cp)
+          ])
           return r.rowCount === 1 ? ("inserted" as const) : ("seq-taken" as const)
         }),
 
@@ -139,7 +155,10 @@ export const runBackend = (db: PgDatabase): Storage.RunBackend => ({
            lease_expires_at = excluded.lease_expires_at, body = excluded.body, rev = runs.rev + 1`,
         runColumns(run)
       )
-      await client.query("DELETE FROM run_checkpoints WHERE customer_instance_id = $1 AND run_id = $2", [run.customerInstanceId, run.runId])
+      await client.query("DELETE FROM run_checkpoints WHERE customer_instance_id = $1 AND run_id = $2", [
+        run.customerInstanceId,
+        run.runId
+      ])
       for (const cp of checkpoints) {
         await client.query(insertCheckpointSql, [cp.customerInstanceId, cp.runId, cp.seq, JSON.stringify(cp)])
       }

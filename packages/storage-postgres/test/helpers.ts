@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { Storage } from "@bga/core"
+import type { Storage } from "@bga/core"
 import { StoragePostgres } from "@bga/storage-postgres"
 import { Effect, Layer } from "effect"
 import pg from "pg"
@@ -22,14 +22,18 @@ const probe = async (): Promise<string | undefined> => {
 
 const unreachable = await probe()
 if (unreachable !== undefined && process.env.BGA_TEST_REQUIRE) {
-  throw new Error(`PostgreSQL is required (BGA_TEST_REQUIRE is set) but ${pgUrl} is not reachable: ${unreachable}`)
+  throw new Error(
+    `PostgreSQL is required (BGA_TEST_REQUIRE is set) but ${pgUrl} is not reachable: ${unreachable}`
+  )
 }
 
 /** Whether the server answered; when not, suites skip and say why in their name. */
 export const pgReachable = unreachable === undefined
 
 /** The suffix integration suites carry in their name when they are skipped. */
-export const skipReason = pgReachable ? "" : ` (skipped: PostgreSQL not reachable at ${pgUrl}: ${unreachable}; set BGA_TEST_PG_URL)`
+export const skipReason = pgReachable
+  ? ""
+  : ` (skipped: PostgreSQL not reachable at ${pgUrl}: ${unreachable}; set BGA_TEST_PG_URL)`
 
 /** Runs one statement on the test server, outside any store. */
 export const adminQuery = async (text: string, params: Array<unknown> = []) => {
@@ -52,7 +56,13 @@ export const schemaLayer = (
   const schema = options.schema ?? freshSchema()
   return Layer.effectContext(
     Effect.acquireRelease(Effect.succeed(schema), (s) =>
-      options.keep ? Effect.void : Effect.promise(() => adminQuery(`DROP SCHEMA IF EXISTS ${s} CASCADE`).catch(() => undefined))
-    ).pipe(Effect.flatMap((s) => Layer.build(StoragePostgres.layer({ url: options.url ?? pgUrl, schema: s, maxConnections: 4 }))))
+      options.keep
+        ? Effect.void
+        : Effect.promise(() => adminQuery(`DROP SCHEMA IF EXISTS ${s} CASCADE`).catch(() => undefined))
+    ).pipe(
+      Effect.flatMap((s) =>
+        Layer.build(StoragePostgres.layer({ url: options.url ?? pgUrl, schema: s, maxConnections: 4 }))
+      )
+    )
   )
 }
