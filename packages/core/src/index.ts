@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+export * as Audit from "./audit/index.js"
 export * as Config from "./config/index.js"
 export * as Contracts from "./contracts/index.js"
 export * as Egress from "./egress/index.js"
@@ -16,3 +18,4 @@ export * as Orchestrator from "./orchestrator/index.js"
 export * as Plugins from "./plugins/index.js"
 export * as Policy from "./policy/index.js"
 export * as Sandbox from "./sandbox/index.js"
+export * as Storage from "./storage/index.js"

@@ -1,5 +1,7 @@
 import { Schema } from "effect"
 import { ToolName } from "../contracts/primitives.js"
+import type { EgressRequest, EgressResponse } from "../egress/index.js"
+import type { ExecResult } from "../sandbox/types.js"
 import { type ParametersInput, type ToolParameters, toolParameters } from "./parameters.js"
 
 /** Risk classes: tools of these classes run only in sandbox lanes under `tools.riskyExecution`. */
@@ -13,7 +15,7 @@ export type ToolLogger = (
   fields?: object
 ) => void
 
-/** A sandbox lane as a tool handler sees it (the handle a SandboxDriver gives for one lane). */
+/** A sandbox lane as a tool handler sees it: run commands in it, nothing else. */
 export interface ToolSandbox {
   readonly laneId: string
   readonly exec: (request: {
@@ -21,15 +23,7 @@ export interface ToolSandbox {
     readonly stdin?: string
     readonly timeoutMs?: number
     readonly maxOutputBytes?: number
-    readonly signal?: AbortSignal
-  }) => Promise<{
-    readonly exitCode: number | null
-    readonly stdout: string
-    readonly stderr: string
-    readonly timedOut: boolean
-    readonly truncated: boolean
-    readonly oomKilled?: boolean
-  }>
+  }) => Promise<ExecResult>
 }
 
 /**
@@ -43,10 +37,7 @@ export interface ToolContext {
   /** Aborted on timeout and on run cancellation. */
   readonly signal: AbortSignal
   /** HTTP through the egress guard of this customer instance. */
-  readonly fetch: (
-    url: string,
-    init?: { readonly method?: string; readonly headers?: Record<string, string>; readonly body?: string }
-  ) => Promise<Response>
+  readonly fetch: (request: EgressRequest) => Promise<EgressResponse>
   /** The sandbox lane, when the call was routed to one. */
   readonly sandbox: ToolSandbox | undefined
   /** Values of the secrets the tool declared, and only those. */
@@ -129,7 +120,7 @@ const secretPattern = /^[A-Z][A-Z0-9_]{0,127}$/u
  *   parameters: z.object({ email: z.string().email() }),
  *   groups: ["group:crm"],
  *   idempotent: true,
- *   handler: async ({ email }, { fetch }) => (await fetch(`https://crm.example.com/c?e=${email}`)).json()
+ *   handler: async ({ email }, { fetch }) => JSON.parse(Buffer.from((await fetch({ url: `https://crm.example.com/c?e=${email}` })).body).toString())
  * })
  * ```
  */

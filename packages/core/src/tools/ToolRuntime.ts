@@ -5,10 +5,16 @@ import { EgressGuard } from "../egress/EgressGuard.js"
 import { PolicyEngine } from "../policy/PolicyEngine.js"
 import { SandboxDriver } from "../sandbox/SandboxDriver.js"
 import { Secrets } from "../secrets/Secrets.js"
-import { ApprovalStore } from "../storage/ApprovalStore.js"
 import type { ApprovalRecord } from "../storage/ApprovalStore.js"
+import { ApprovalStore } from "../storage/ApprovalStore.js"
 import { makeExpireApprovals, makeResolveApproval, type ResolveApprovalInput } from "./internal/approvals.js"
-import { type InvokeOutcome, type InvokeRequest, makeInvoke, type RuntimeLimits, type ToolRuntimeDeps } from "./internal/invoke.js"
+import {
+  type InvokeOutcome,
+  type InvokeRequest,
+  makeInvoke,
+  type RuntimeLimits,
+  type ToolRuntimeDeps
+} from "./internal/invoke.js"
 import type { ToolDescriptor, ToolRegistry } from "./ToolRegistry.js"
 import type { ApprovalResolveError, ToolRuntimeError } from "./ToolRuntimeError.js"
 
@@ -25,7 +31,9 @@ export interface ToolRuntimeShape {
     customerInstanceId: string,
     input: ResolveApprovalInput
   ) => Effect.Effect<ApprovalRecord, ApprovalResolveError>
-  readonly expireApprovals: (customerInstanceId: string) => Effect.Effect<ReadonlyArray<ApprovalRecord>, ApprovalResolveError>
+  readonly expireApprovals: (
+    customerInstanceId: string
+  ) => Effect.Effect<ReadonlyArray<ApprovalRecord>, ApprovalResolveError>
 }
 
 /** The tool runtime port. */

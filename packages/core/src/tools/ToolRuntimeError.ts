@@ -6,9 +6,14 @@ import { Schema } from "effect"
  * caller must handle (retry, fail the run).
  */
 export class ToolRuntimeError extends Schema.TaggedError<ToolRuntimeError>()("@bga/core/ToolRuntimeError", {
-  reason: Schema.Literals(["audit-unavailable", "approval-store-unavailable", "sandbox-unavailable", "invalid-request"]),
+  reason: Schema.Literals([
+    "audit-unavailable",
+    "approval-store-unavailable",
+    "sandbox-unavailable",
+    "invalid-request"
+  ]),
   detail: Schema.String,
-  cause: Schema.optionalKey(Schema.Defect)
+  cause: Schema.optionalKey(Schema.Defect())
 }) {
   override get message(): string {
     return `tool runtime: ${this.reason}: ${this.detail}`
@@ -16,11 +21,21 @@ export class ToolRuntimeError extends Schema.TaggedError<ToolRuntimeError>()("@b
 }
 
 /** An approval could not be resolved as asked. */
-export class ApprovalResolveError extends Schema.TaggedError<ApprovalResolveError>()("@bga/core/ApprovalResolveError", {
-  reason: Schema.Literals(["not-found", "forbidden", "already-resolved", "expired", "invalid-request", "store-unavailable"]),
-  approvalId: Schema.String,
-  detail: Schema.String
-}) {
+export class ApprovalResolveError extends Schema.TaggedError<ApprovalResolveError>()(
+  "@bga/core/ApprovalResolveError",
+  {
+    reason: Schema.Literals([
+      "not-found",
+      "forbidden",
+      "already-resolved",
+      "expired",
+      "invalid-request",
+      "store-unavailable"
+    ]),
+    approvalId: Schema.String,
+    detail: Schema.String
+  }
+) {
   override get message(): string {
     return `approval ${this.approvalId}: ${this.reason}: ${this.detail}`
   }

@@ -26,7 +26,10 @@ const storeError = (approvalId: string) => (error: { readonly message: string })
  */
 export const makeResolveApproval =
   (deps: ToolRuntimeDeps) =>
-  (customerInstanceId: string, input: ResolveApprovalInput): Effect.Effect<ApprovalRecord, ApprovalResolveError> =>
+  (
+    customerInstanceId: string,
+    input: ResolveApprovalInput
+  ): Effect.Effect<ApprovalRecord, ApprovalResolveError> =>
     Effect.gen(function* () {
       const now = deps.now ?? (() => new Date())
       const { approvalId } = input
@@ -36,7 +39,11 @@ export const makeResolveApproval =
         return yield* Effect.fail(
           error._tag === "@bga/core/StorageError"
             ? storeError(approvalId)(error)
-            : new ApprovalResolveError({ reason: "not-found", approvalId, detail: "no such approval in this customer instance" })
+            : new ApprovalResolveError({
+                reason: "not-found",
+                approvalId,
+                detail: "no such approval in this customer instance"
+              })
         )
       }
       const record = found.success
@@ -46,10 +53,17 @@ export const makeResolveApproval =
         resource: { kind: "approval", name: approvalId, attributes: { toolName: record.request.toolName } },
         context: { runId: record.runId }
       })
-      yield* Effect.mapError(deps.audit.append(customerInstanceId, { kind: "policy_decision", payload: decision }), storeError(approvalId))
+      yield* Effect.mapError(
+        deps.audit.append(customerInstanceId, { kind: "policy_decision", payload: decision }),
+        storeError(approvalId)
+      )
       if (decision.effect !== "allow") {
         return yield* Effect.fail(
-          new ApprovalResolveError({ reason: "forbidden", approvalId, detail: `not allowed to resolve approvals: ${decision.rationale}` })
+          new ApprovalResolveError({
+            reason: "forbidden",
+            approvalId,
+            detail: `not allowed to resolve approvals: ${decision.rationale}`
+          })
         )
       }
       const resolution: ApprovalDecisionV1 = {
@@ -72,7 +86,9 @@ export const makeResolveApproval =
           return yield* Effect.fail(new ApprovalResolveError({ reason, approvalId, detail: error.message }))
         }
         if (error._tag === "@bga/core/InvalidInputError") {
-          return yield* Effect.fail(new ApprovalResolveError({ reason: "invalid-request", approvalId, detail: error.message }))
+          return yield* Effect.fail(
+            new ApprovalResolveError({ reason: "invalid-request", approvalId, detail: error.message })
+          )
         }
         return yield* Effect.fail(
           error._tag === "@bga/core/NotFoundError"
@@ -80,7 +96,10 @@ export const makeResolveApproval =
             : storeError(approvalId)(error)
         )
       }
-      yield* Effect.mapError(deps.audit.append(customerInstanceId, { kind: "approval_decision", payload: resolution }), storeError(approvalId))
+      yield* Effect.mapError(
+        deps.audit.append(customerInstanceId, { kind: "approval_decision", payload: resolution }),
+        storeError(approvalId)
+      )
       return resolved.success
     })
 

@@ -22,7 +22,11 @@ const scalarFacts = (args: unknown): Record<string, string | number | boolean | 
   let count = 0
   for (const [key, value] of Object.entries(args)) {
     if (count >= 64 || key === "__proto__" || key.length > 64) continue
-    if (value === null || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) {
+    if (
+      value === null ||
+      typeof value === "boolean" ||
+      (typeof value === "number" && Number.isFinite(value))
+    ) {
       facts[key] = value
       count++
     } else if (typeof value === "string" && value.length <= 2048) {

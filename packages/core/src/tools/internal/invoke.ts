@@ -1,12 +1,12 @@
 import { Effect, Redacted, Result, Schema } from "effect"
 import type { AuditEntry } from "../../audit/AuditEntry.js"
 import type { AuditLogShape } from "../../audit/AuditLog.js"
-import type { BgaConfig } from "../../config/schema.js"
 import { instanceSettings } from "../../config/load.js"
+import type { BgaConfig } from "../../config/schema.js"
 import type { ApprovalRequestV1 } from "../../contracts/Approval.js"
 import type { PolicyDecisionTraceV1 } from "../../contracts/PolicyDecisionTrace.js"
-import type { ToolInvocationV1, ToolOutcome } from "../../contracts/ToolInvocation.js"
 import { ToolName } from "../../contracts/primitives.js"
+import type { ToolInvocationV1, ToolOutcome } from "../../contracts/ToolInvocation.js"
 import type { EgressGuardShape } from "../../egress/EgressGuard.js"
 import { hashOf } from "../../hash.js"
 import { newId } from "../../ids.js"
@@ -109,7 +109,8 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
     const key = `${request.customerInstanceId}/${request.runId}`
     const count = (callsByRun.get(key) ?? request.priorToolCalls ?? 0) + 1
     // Bounded: a long-lived process forgets the oldest runs (their budgets restart from priorToolCalls).
-    if (!callsByRun.has(key) && callsByRun.size >= 100_000) callsByRun.delete(callsByRun.keys().next().value as string)
+    if (!callsByRun.has(key) && callsByRun.size >= 100_000)
+      callsByRun.delete(callsByRun.keys().next().value as string)
     callsByRun.set(key, count)
     return count
   }
@@ -159,10 +160,19 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
   }
 
   /** A denial decided before or by the policy: decision and invocation recorded together. */
-  const deny = (request: InvokeRequest, decision: PolicyDecisionTraceV1, toolName: string, argsHash: string, startedAt: Date, message: string) =>
+  const deny = (
+    request: InvokeRequest,
+    decision: PolicyDecisionTraceV1,
+    toolName: string,
+    argsHash: string,
+    startedAt: Date,
+    message: string
+  ) =>
     Effect.gen(function* () {
       const invocation = isToolName(toolName)
-        ? invocationOf(request, decision, toolName, argsHash, startedAt, "denied", { errorCode: decision.decidingRule?.ruleId ?? "default-deny" })
+        ? invocationOf(request, decision, toolName, argsHash, startedAt, "denied", {
+            errorCode: decision.decidingRule?.ruleId ?? "default-deny"
+          })
         : undefined
       yield* append(request.customerInstanceId, [
         { kind: "policy_decision", payload: decision },
@@ -220,7 +230,9 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
       let lane: SandboxLane | undefined
       if (routeToSandbox) {
         const driver = deps.sandbox!
-        const acquired = yield* Effect.result(driver.acquire({ customerInstanceId: request.customerInstanceId, runId: request.runId }))
+        const acquired = yield* Effect.result(
+          driver.acquire({ customerInstanceId: request.customerInstanceId, runId: request.runId })
+        )
         if (Result.isFailure(acquired)) {
           const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, "failed", {
             errorCode: "SandboxUnavailable",
@@ -258,7 +270,13 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
         sandbox: lane === undefined ? undefined : sandboxFor(lane, deps.sandbox!),
         secrets: secretValues,
         log: (level, message, fields) => {
-          const line = scrubber.scrubValue({ level, message, ...fields, tool: tool.name, runId: request.runId })
+          const line = scrubber.scrubValue({
+            level,
+            message,
+            ...fields,
+            tool: tool.name,
+            runId: request.runId
+          })
           deps.log?.(line.value as Record<string, unknown>)
         }
       }
@@ -304,54 +322,121 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
       const tool = deps.registry.get(request.toolName)
       const rawHash = safeHash(request.args)
       if (tool === undefined) {
-        const decision = runtimeDenial(request, String(request.toolName), "runtime.unknown-tool", `no tool named ${JSON.stringify(String(request.toolName).slice(0, 128))} is registered`, startedAt)
-        return yield* deny(request, decision, String(request.toolName), rawHash, startedAt, decision.rationale)
+        const decision = runtimeDenial(
+          request,
+          String(request.toolName),
+          "runtime.unknown-tool",
+          `no tool named ${JSON.stringify(String(request.toolName).slice(0, 128))} is registered`,
+          startedAt
+        )
+        return yield* deny(
+          request,
+          decision,
+          String(request.toolName),
+          rawHash,
+          startedAt,
+          decision.rationale
+        )
       }
       const calls = countCall(request)
       if (calls > maxCalls) {
-        const decision = runtimeDenial(request, tool.name, "runtime.tool-call-budget", `the run has used its ${maxCalls} tool calls`, startedAt)
+        const decision = runtimeDenial(
+          request,
+          tool.name,
+          "runtime.tool-call-budget",
+          `the run has used its ${maxCalls} tool calls`,
+          startedAt
+        )
         return yield* deny(request, decision, tool.name, rawHash, startedAt, decision.rationale)
       }
       if (!rateLimiter.tryTake(request.customerInstanceId)) {
-        const decision = runtimeDenial(request, tool.name, "runtime.rate-limit", "the customer instance's tool-call rate limit is exhausted", startedAt)
+        const decision = runtimeDenial(
+          request,
+          tool.name,
+          "runtime.rate-limit",
+          "the customer instance's tool-call rate limit is exhausted",
+          startedAt
+        )
         return yield* deny(request, decision, tool.name, rawHash, startedAt, decision.rationale)
       }
 
       const validated = yield* Effect.promise(async () => tool.parameters.validate(request.args))
       const args = Result.isSuccess(validated) ? validated.success : request.args
       const argsHash = Result.isSuccess(validated) ? safeHash(args) : rawHash
-      const routeToSandbox = tool.riskClass !== undefined && deps.config.tools.riskyExecution === "sandbox_only" && deps.sandbox !== undefined
-      const decision = deps.policy.decide(toolPolicyRequest(request, tool, Result.isSuccess(validated) ? args : undefined, routeToSandbox))
+      const routeToSandbox =
+        tool.riskClass !== undefined &&
+        deps.config.tools.riskyExecution === "sandbox_only" &&
+        deps.sandbox !== undefined
+      const decision = deps.policy.decide(
+        toolPolicyRequest(request, tool, Result.isSuccess(validated) ? args : undefined, routeToSandbox)
+      )
 
       if (decision.effect === "deny") {
         return yield* deny(request, decision, tool.name, argsHash, startedAt, decision.rationale)
       }
       if (Result.isFailure(validated)) {
-        const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, "invalid_arguments", { errorCode: "InvalidArguments" })
+        const invocation = invocationOf(
+          request,
+          decision,
+          tool.name,
+          argsHash,
+          startedAt,
+          "invalid_arguments",
+          { errorCode: "InvalidArguments" }
+        )
         yield* append(request.customerInstanceId, [
           { kind: "policy_decision", payload: decision },
           { kind: "tool_invocation", payload: invocation }
         ])
-        return { _tag: "InvalidArguments", decision, invocation, problems: validated.failure } satisfies InvokeOutcome as InvokeOutcome
+        return {
+          _tag: "InvalidArguments",
+          decision,
+          invocation,
+          problems: validated.failure
+        } satisfies InvokeOutcome as InvokeOutcome
       }
 
       const preview = argsPreview(args, tool.redactArgs)
       if (decision.effect === "require_approval") {
-        const approved = request.approvalId === undefined ? undefined : yield* consumeApproval(deps, request, tool.name, argsHash)
+        const approved =
+          request.approvalId === undefined
+            ? undefined
+            : yield* consumeApproval(deps, request, tool.name, argsHash)
         if (approved === undefined) {
           return yield* requestApproval(request, decision, tool.name, argsHash, startedAt, preview.value)
         }
         if (approved !== true) {
-          const denial = { ...decision, effect: "deny" as const, requiresApproval: false, rationale: `${decision.rationale}; ${approved}` }
+          const denial = {
+            ...decision,
+            effect: "deny" as const,
+            requiresApproval: false,
+            rationale: `${decision.rationale}; ${approved}`
+          }
           return yield* deny(request, denial, tool.name, argsHash, startedAt, approved)
         }
       }
       // The decision is on record before the handler runs.
       yield* append(request.customerInstanceId, [{ kind: "policy_decision", payload: decision }])
-      return yield* execute(request, tool, args, argsHash, decision, routeToSandbox, startedAt, preview.redactedPaths)
+      return yield* execute(
+        request,
+        tool,
+        args,
+        argsHash,
+        decision,
+        routeToSandbox,
+        startedAt,
+        preview.redactedPaths
+      )
     })
 
-  function requestApproval(request: InvokeRequest, decision: PolicyDecisionTraceV1, toolName: string, argsHash: string, startedAt: Date, preview: unknown) {
+  function requestApproval(
+    request: InvokeRequest,
+    decision: PolicyDecisionTraceV1,
+    toolName: string,
+    argsHash: string,
+    startedAt: Date,
+    preview: unknown
+  ) {
     return Effect.gen(function* () {
       const ttlMinutes = instanceSettings(deps.config, request.customerInstanceId).approvalTtlMinutes
       const approval: ApprovalRequestV1 = {
@@ -378,7 +463,12 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
         { kind: "approval_request", payload: approval },
         { kind: "tool_invocation", payload: invocation }
       ])
-      return { _tag: "ApprovalRequired", decision, invocation, approval } satisfies InvokeOutcome as InvokeOutcome
+      return {
+        _tag: "ApprovalRequired",
+        decision,
+        invocation,
+        approval
+      } satisfies InvokeOutcome as InvokeOutcome
     })
   }
 }
@@ -390,11 +480,19 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
 const consumeApproval = (deps: ToolRuntimeDeps, request: InvokeRequest, toolName: string, argsHash: string) =>
   Effect.gen(function* () {
     const approvalId = request.approvalId!
-    const consumed = yield* Effect.result(deps.approvals.consume(request.customerInstanceId, approvalId, { runId: request.runId, toolName, argsHash }))
+    const consumed = yield* Effect.result(
+      deps.approvals.consume(request.customerInstanceId, approvalId, {
+        runId: request.runId,
+        toolName,
+        argsHash
+      })
+    )
     if (Result.isSuccess(consumed)) return true as const
     const error = consumed.failure
     if (error._tag === "@bga/core/StorageError") {
-      return yield* Effect.fail(new ToolRuntimeError({ reason: "approval-store-unavailable", detail: error.message }))
+      return yield* Effect.fail(
+        new ToolRuntimeError({ reason: "approval-store-unavailable", detail: error.message })
+      )
     }
     return `approval ${approvalId} does not allow this call: ${error.message}`
   })

@@ -13,7 +13,12 @@ export const argsPreview = (
   for (const [key, inner] of Object.entries(args)) {
     const hidden = redactKeys.includes(key)
     if (hidden) redactedPaths.push(formatPath([key]))
-    Object.defineProperty(value, key, { value: hidden ? "[REDACTED]" : inner, enumerable: true, writable: true, configurable: true })
+    Object.defineProperty(value, key, {
+      value: hidden ? "[REDACTED]" : inner,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    })
   }
   return { value, redactedPaths }
 }

@@ -1,0 +1,88 @@
+import { Result } from "effect"
+import { newId } from "../ids.js"
+import { ConflictError } from "../storage/errors.js"
+import { isoOf } from "../storage/validate.js"
+import type { PreparedEntry } from "./AuditEntry.js"
+import { type AuditRecord, type ChainHead, genesisHash, hashRecord, sealRecord } from "./AuditRecord.js"
+
+/**
+ * Pure chain arithmetic shared by every adapter: how the next records are built from the head,
+ * and which records may continue a chain on import.
+ */
+
+/** Gives every entry its `recordId` now, so a backend that retries the build reuses them. */
+export const assignRecordIds = (
+  entries: ReadonlyArray<PreparedEntry>
+): ReadonlyArray<PreparedEntry & { readonly recordId: string }> =>
+  entries.map((e) =>
+    e.recordId === undefined ? { ...e, recordId: newId() } : (e as PreparedEntry & { recordId: string })
+  )
+
+/**
+ * Chains entries onto `head`: sequence numbers continue from it, each `prevHash` is the hash
+ * before it, and `ts` is `nowMs` but never earlier than the head's, so time order and sequence
+ * order agree (time-range queries rely on it).
+ */
+export const chainEntries = (
+  customerInstanceId: string,
+  head: ChainHead | undefined,
+  entries: ReadonlyArray<PreparedEntry & { readonly recordId: string }>,
+  nowMs: number
+): ReadonlyArray<AuditRecord> => {
+  const floor = head === undefined ? nowMs : Math.max(nowMs, Date.parse(head.ts))
+  const ts = isoOf(floor)
+  let seq = head?.seq ?? 0
+  let prevHash = head?.hash ?? genesisHash
+  return entries.map((entry) => {
+    seq += 1
+    const record = sealRecord({
+      version: 1,
+      seq,
+      customerInstanceId,
+      recordId: entry.recordId,
+      kind: entry.kind,
+      ts,
+      ...(entry.runId === undefined ? {} : { runId: entry.runId }),
+      ...(entry.decisionId === undefined ? {} : { decisionId: entry.decisionId }),
+      ...(entry.actorId === undefined ? {} : { actorId: entry.actorId }),
+      ...(entry.eventType === undefined ? {} : { eventType: entry.eventType }),
+      payload: entry.payload,
+      prevHash
+    })
+    prevHash = record.hash
+    return record
+  })
+}
+
+/**
+ * Checks that `records` continue the chain at `head` exactly: the next sequence numbers, each
+ * linked to the one before, hashes matching content, time never going back. An empty chain
+ * accepts a start at any `seq` (an export of a pruned log starts after its anchor), but a
+ * start at 1 must link to the genesis hash.
+ */
+export const checkContinuation = (
+  customerInstanceId: string,
+  head: ChainHead | undefined,
+  records: ReadonlyArray<AuditRecord>
+): Result.Result<ReadonlyArray<AuditRecord>, ConflictError> => {
+  let prev: { seq: number; hash: string; ts: string } | undefined = head
+  for (const r of records) {
+    const fail = (detail: string) =>
+      Result.fail(
+        new ConflictError({ reason: "chain-mismatch", entity: "audit-record", id: String(r.seq), detail })
+      )
+    if (r.customerInstanceId !== customerInstanceId)
+      return fail("the record belongs to another customer instance")
+    if (hashRecord(r) !== r.hash) return fail("the record's hash does not match its content")
+    if (prev === undefined) {
+      if (r.seq === 1 && r.prevHash !== genesisHash)
+        return fail("the first record does not link to the genesis hash")
+    } else {
+      if (r.seq !== prev.seq + 1) return fail(`expected seq ${prev.seq + 1}`)
+      if (r.prevHash !== prev.hash) return fail(`prevHash does not match the hash of seq ${prev.seq}`)
+      if (r.ts < prev.ts) return fail("the timestamp is earlier than the previous record's")
+    }
+    prev = r
+  }
+  return Result.succeed(records)
+}

@@ -1,0 +1,6 @@
+export { consume } from "./consume.js"
+export { create } from "./create.js"
+export { expire } from "./expire.js"
+export { get } from "./get.js"
+export { listPending } from "./listPending.js"
+export { resolve } from "./resolve.js"
