@@ -1,12 +1,15 @@
 import { Schema } from "effect"
 import { ToolName } from "../contracts/primitives.js"
 import type { EgressRequest, EgressResponse } from "../egress/index.js"
+import type { RiskClassName } from "../policy/taxonomy.js"
 import type { ExecResult } from "../sandbox/types.js"
 import { type ParametersInput, type ToolParameters, toolParameters } from "./parameters.js"
 
-/** Risk classes: tools of these classes run only in sandbox lanes under `tools.riskyExecution`. */
-export const RiskClass = Schema.Literals(["exec", "browser", "filesystem_write", "external_send"])
-export type RiskClass = typeof RiskClass.Type
+/**
+ * A tool's risk class: `exec`, `browser`, `filesystem_write` and `external_send` are risky and
+ * run only in sandbox lanes; `read` and `none` are not.
+ */
+export type RiskClass = RiskClassName
 
 /** Structured log line from a tool handler; secrets are redacted before it is written. */
 export type ToolLogger = (

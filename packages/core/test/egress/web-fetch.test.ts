@@ -74,7 +74,7 @@ describe("web_fetch tool", () => {
   it("is a plain definition in group:web with a strict JSON Schema", () => {
     expect(Egress.webFetchTool.name).toBe("web_fetch")
     expect(Egress.webFetchTool.groups).toEqual(["group:web"])
-    expect(Egress.webFetchTool.riskClass).toBe("network_read")
+    expect(Egress.webFetchTool.riskClass).toBe("read")
     const validate = new Ajv({ strict: true }).compile(Egress.webFetchTool.parameters)
     const samples = [
       { url: "https://a.example.com" },

@@ -14,7 +14,10 @@ const secretive = defineTool({
   secrets: ["API_TOKEN"],
   handler: ({ mode }: { mode: string }, ctx) => {
     const token = ctx.secrets.API_TOKEN!
-    ctx.log("info", `calling upstream with ${token}`, { header: `Bearer ${token}`, b64: Buffer.from(token).toString("base64") })
+    ctx.log("info", `calling upstream with ${token}`, {
+      header: `Bearer ${token}`,
+      b64: Buffer.from(token).toString("base64")
+    })
     if (mode === "throw") throw new Error(`upstream rejected ${token}`)
     return { echoed: token, nested: [{ url: `https://api.test/?key=${encodeURIComponent(token)}` }] }
   }
@@ -23,7 +26,9 @@ const secretive = defineTool({
 describe("secrets never leak", () => {
   it.effect("a planted secret appears in no output, event, audit record or log line", () =>
     Effect.gen(function* () {
-      const { runtime, audit, logs } = yield* makeHarness([secretive], { secrets: { acme: { API_TOKEN: SECRET } } })
+      const { runtime, audit, logs } = yield* makeHarness([secretive], {
+        secrets: { acme: { API_TOKEN: SECRET } }
+      })
       const outcomes = [
         yield* runtime.invoke(call("secretive", { mode: "return" })),
         yield* runtime.invoke(call("secretive", { mode: "throw" }))
@@ -49,7 +54,10 @@ describe("secrets never leak", () => {
         handler: (_args, ctx) => ({ keys: Object.keys(ctx.secrets) })
       })
       const { runtime } = yield* makeHarness([greedy], { secrets: { acme: { API_TOKEN: SECRET } } })
-      expect(yield* runtime.invoke(call("echo", {}))).toMatchObject({ _tag: "Succeeded", output: { keys: [] } })
+      expect(yield* runtime.invoke(call("echo", {}))).toMatchObject({
+        _tag: "Succeeded",
+        output: { keys: [] }
+      })
     })
   )
 
@@ -66,23 +74,53 @@ describe("100% of tool invocations link to a recorded policy decision", () => {
   it.effect("holds over a mixed workload", () =>
     Effect.gen(function* () {
       const tools = [
-        defineTool({ name: "echo", description: "ok", parameters: Type.Object({ n: Type.Number() }), handler: ({ n }: { n: number }) => n }),
-        defineTool({ name: "boom", description: "throws", parameters: Type.Object({}), handler: () => { throw new Error("x") } }),
-        defineTool({ name: "slow", description: "hangs", parameters: Type.Object({}), timeoutMs: 5, handler: () => new Promise(() => {}) }),
-        defineTool({ name: "pay", description: "approval", parameters: Type.Object({ n: Type.Number() }), handler: () => "paid" }),
+        defineTool({
+          name: "echo",
+          description: "ok",
+          parameters: Type.Object({ n: Type.Number() }),
+          handler: ({ n }: { n: number }) => n
+        }),
+        defineTool({
+          name: "boom",
+          description: "throws",
+          parameters: Type.Object({}),
+          handler: () => {
+            throw new Error("x")
+          }
+        }),
+        defineTool({
+          name: "slow",
+          description: "hangs",
+          parameters: Type.Object({}),
+          timeoutMs: 5,
+          handler: () => new Promise(() => {})
+        }),
+        defineTool({
+          name: "pay",
+          description: "approval",
+          parameters: Type.Object({ n: Type.Number() }),
+          handler: () => "paid"
+        }),
         defineTool({ name: "nope", description: "denied", parameters: Type.Object({}), handler: () => "x" })
       ]
       const { runtime, audit } = yield* makeHarness(tools, { limits: { maxToolCallsPerRun: 40 } })
       const run = call("echo", {})
       const plan = Array.from({ length: 60 }, (_, i) => {
         switch (i % 7) {
-          case 0: return { toolName: "echo", args: { n: i } }
-          case 1: return { toolName: "echo", args: { n: "bad" } }
-          case 2: return { toolName: "boom", args: {} }
-          case 3: return { toolName: "slow", args: {} }
-          case 4: return { toolName: "pay", args: { n: i } }
-          case 5: return { toolName: "nope", args: {} }
-          default: return { toolName: "missing", args: {} }
+          case 0:
+            return { toolName: "echo", args: { n: i } }
+          case 1:
+            return { toolName: "echo", args: { n: "bad" } }
+          case 2:
+            return { toolName: "boom", args: {} }
+          case 3:
+            return { toolName: "slow", args: {} }
+          case 4:
+            return { toolName: "pay", args: { n: i } }
+          case 5:
+            return { toolName: "nope", args: {} }
+          default:
+            return { toolName: "missing", args: {} }
         }
       })
       const tags = new Set<string>()
@@ -90,11 +128,22 @@ describe("100% of tool invocations link to a recorded policy decision", () => {
         const outcome = yield* runtime.invoke({ ...run, ...step })
         tags.add(outcome._tag)
         if (outcome._tag === "ApprovalRequired" && step.args.n === 4) {
-          yield* runtime.resolveApproval("acme", { approvalId: outcome.approval.approvalId, actor: approver, environment: "production", outcome: "approved" })
+          yield* runtime.resolveApproval("acme", {
+            approvalId: outcome.approval.approvalId,
+            actor: approver,
+            environment: "production",
+            outcome: "approved"
+          })
           tags.add((yield* runtime.invoke({ ...run, ...step, approvalId: outcome.approval.approvalId }))._tag)
         }
       }
-      expect([...tags].sort()).toEqual(["ApprovalRequired", "Denied", "Failed", "InvalidArguments", "Succeeded"])
+      expect([...tags].sort()).toEqual([
+        "ApprovalRequired",
+        "Denied",
+        "Failed",
+        "InvalidArguments",
+        "Succeeded"
+      ])
 
       const all = []
       let cursor: string | undefined
@@ -106,7 +155,9 @@ describe("100% of tool invocations link to a recorded policy decision", () => {
       const decisionIds = new Set(all.filter((r) => r.kind === "policy_decision").map((r) => r.decisionId))
       const invocations = all.filter((r) => r.kind === "tool_invocation")
       expect(invocations.length).toBeGreaterThan(50)
-      const unlinked = invocations.filter((r) => !decisionIds.has((r.payload as { policyDecisionId: string }).policyDecisionId))
+      const unlinked = invocations.filter(
+        (r) => !decisionIds.has((r.payload as { policyDecisionId: string }).policyDecisionId)
+      )
       expect(unlinked).toEqual([])
       expect((yield* audit.verify("acme")).ok).toBe(true)
     })

@@ -22,9 +22,27 @@ export const testPolicy = {
   version: 1,
   deployment: {
     rules: [
-      { id: "allow-tools", effect: "allow", rationale: "test tools", actions: "tool.invoke", resource: { names: ["echo", "slow", "boom", "secretive", "big", "shell", "limited"] } },
-      { id: "approve-pay", effect: "require_approval", rationale: "payments need a human", actions: "tool.invoke", resource: { names: "pay" } },
-      { id: "approvers-resolve", effect: "allow", rationale: "approvers decide", actions: "approval.resolve", subject: { roles: "approver" } }
+      {
+        id: "allow-tools",
+        effect: "allow",
+        rationale: "test tools",
+        actions: "tool.invoke",
+        resource: { names: ["echo", "slow", "boom", "secretive", "big", "shell", "limited", "web_fetch"] }
+      },
+      {
+        id: "approve-pay",
+        effect: "require_approval",
+        rationale: "payments need a human",
+        actions: "tool.invoke",
+        resource: { names: "pay" }
+      },
+      {
+        id: "approvers-resolve",
+        effect: "allow",
+        rationale: "approvers decide",
+        actions: "approval.resolve",
+        subject: { roles: "approver" }
+      }
     ]
   }
 }
@@ -68,7 +86,11 @@ export const makeHarness = (
   }).pipe(Effect.scoped)
 
 /** One call's request with defaults. */
-export const call = (toolName: string, args: unknown, overrides: Partial<InvokeRequest> = {}): InvokeRequest => ({
+export const call = (
+  toolName: string,
+  args: unknown,
+  overrides: Partial<InvokeRequest> = {}
+): InvokeRequest => ({
   customerInstanceId: "acme",
   environment: "production",
   runId: newId(),

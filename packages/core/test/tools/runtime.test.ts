@@ -34,7 +34,12 @@ const boom = defineTool({
     throw new RangeError("exploded")
   }
 })
-const notAllowed = defineTool({ name: "nope", description: "Nobody allowed it", parameters: Type.Object({}), handler: () => "ran" })
+const notAllowed = defineTool({
+  name: "nope",
+  description: "Nobody allowed it",
+  parameters: Type.Object({}),
+  handler: () => "ran"
+})
 const shell = defineTool({
   name: "shell",
   description: "Risky",
@@ -108,13 +113,22 @@ describe("tool runtime: one invoke path", () => {
       const outcome = yield* runtime.invoke(call("boom", {}))
       expect(outcome).toMatchObject({ _tag: "Failed", errorCode: "RangeError", message: "exploded" })
       expect(outcome.invocation?.errorCode).toBe("RangeError")
-      expect((yield* audit.list("acme")).items.map((r) => r.kind)).toEqual(["policy_decision", "tool_invocation"])
+      expect((yield* audit.list("acme")).items.map((r) => r.kind)).toEqual([
+        "policy_decision",
+        "tool_invocation"
+      ])
     })
   )
 
   it.effect("reports cancellation when the run is cancelled mid-tool", () =>
     Effect.gen(function* () {
-      const hang = defineTool({ name: "echo", description: "hangs", parameters: Type.Object({}), timeoutMs: 10_000, handler: () => new Promise(() => {}) })
+      const hang = defineTool({
+        name: "echo",
+        description: "hangs",
+        parameters: Type.Object({}),
+        timeoutMs: 10_000,
+        handler: () => new Promise(() => {})
+      })
       const { runtime } = yield* makeHarness([hang])
       const controller = new AbortController()
       setTimeout(() => controller.abort(), 20)
@@ -172,7 +186,10 @@ describe("tool runtime: risky tools", () => {
         list: () => Effect.succeed([]),
         reapIdle: Effect.succeed([])
       }
-      const { runtime } = yield* makeHarness(tools, { sandbox, config: { tools: { riskyExecution: "deny" } } })
+      const { runtime } = yield* makeHarness(tools, {
+        sandbox,
+        config: { tools: { riskyExecution: "deny" } }
+      })
       expect((yield* runtime.invoke(call("shell", { cmd: "id" })))._tag).toBe("Denied")
     })
   )
@@ -216,8 +233,17 @@ describe("tool runtime: approvals", () => {
       const request = call("pay", { invoice: "INV-1", amount: 10, iban: "X" })
       const first = yield* runtime.invoke(request)
       if (first._tag !== "ApprovalRequired") return expect.fail("expected an approval")
-      yield* runtime.resolveApproval("acme", { approvalId: first.approval.approvalId, actor: approver, environment: "production", outcome: "approved" })
-      const changed = yield* runtime.invoke({ ...request, args: { invoice: "INV-1", amount: 10_000, iban: "X" }, approvalId: first.approval.approvalId })
+      yield* runtime.resolveApproval("acme", {
+        approvalId: first.approval.approvalId,
+        actor: approver,
+        environment: "production",
+        outcome: "approved"
+      })
+      const changed = yield* runtime.invoke({
+        ...request,
+        args: { invoice: "INV-1", amount: 10_000, iban: "X" },
+        approvalId: first.approval.approvalId
+      })
       expect(changed._tag).toBe("Denied")
     })
   )
@@ -228,7 +254,12 @@ describe("tool runtime: approvals", () => {
       const first = yield* runtime.invoke(call("pay", { invoice: "INV-2", amount: 1, iban: "X" }))
       if (first._tag !== "ApprovalRequired") return expect.fail("expected an approval")
       const error = yield* Effect.flip(
-        runtime.resolveApproval("acme", { approvalId: first.approval.approvalId, actor: operator, environment: "production", outcome: "approved" })
+        runtime.resolveApproval("acme", {
+          approvalId: first.approval.approvalId,
+          actor: operator,
+          environment: "production",
+          outcome: "approved"
+        })
       )
       expect(error.reason).toBe("forbidden")
       const decisions = (yield* audit.list("acme", { kinds: ["policy_decision"] })).items
@@ -242,7 +273,12 @@ describe("tool runtime: approvals", () => {
       const first = yield* runtime.invoke(call("pay", { invoice: "INV-3", amount: 1, iban: "X" }))
       if (first._tag !== "ApprovalRequired") return expect.fail("expected an approval")
       const error = yield* Effect.flip(
-        runtime.resolveApproval("globex", { approvalId: first.approval.approvalId, actor: approver, environment: "production", outcome: "approved" })
+        runtime.resolveApproval("globex", {
+          approvalId: first.approval.approvalId,
+          actor: approver,
+          environment: "production",
+          outcome: "approved"
+        })
       )
       expect(error.reason).toBe("not-found")
     })
@@ -254,8 +290,16 @@ describe("tool runtime: approvals", () => {
       const request = call("pay", { invoice: "INV-4", amount: 1, iban: "X" })
       const first = yield* runtime.invoke(request)
       if (first._tag !== "ApprovalRequired") return expect.fail("expected an approval")
-      yield* runtime.resolveApproval("acme", { approvalId: first.approval.approvalId, actor: approver, environment: "production", outcome: "denied", reason: "no" })
-      expect((yield* runtime.invoke({ ...request, approvalId: first.approval.approvalId }))._tag).toBe("Denied")
+      yield* runtime.resolveApproval("acme", {
+        approvalId: first.approval.approvalId,
+        actor: approver,
+        environment: "production",
+        outcome: "denied",
+        reason: "no"
+      })
+      expect((yield* runtime.invoke({ ...request, approvalId: first.approval.approvalId }))._tag).toBe(
+        "Denied"
+      )
     })
   )
 })
@@ -276,11 +320,15 @@ describe("tool runtime: budgets and rate limits", () => {
 
   it.effect("denies calls past the instance's rate limit", () =>
     Effect.gen(function* () {
-      const { runtime } = yield* makeHarness(tools, { limits: { rateLimit: (ci) => (ci === "acme" ? { capacity: 1, perSecond: 0.001 } : undefined) } })
+      const { runtime } = yield* makeHarness(tools, {
+        limits: { rateLimit: (ci) => (ci === "acme" ? { capacity: 1, perSecond: 0.001 } : undefined) }
+      })
       expect((yield* runtime.invoke(call("echo", { text: "x" })))._tag).toBe("Succeeded")
       const limited = yield* runtime.invoke(call("echo", { text: "x" }))
       expect(limited.decision.decidingRule?.ruleId).toBe("runtime.rate-limit")
-      expect((yield* runtime.invoke(call("echo", { text: "x" }, { customerInstanceId: "globex" })))._tag).toBe("Succeeded")
+      expect(
+        (yield* runtime.invoke(call("echo", { text: "x" }, { customerInstanceId: "globex" })))._tag
+      ).toBe("Succeeded")
     })
   )
 })
