@@ -18,6 +18,14 @@ export * from "./CheckpointSteps.js"
 export { defaultLaneLimits, InstanceLaneLimits, LaneLimits, QueueFullError } from "./LaneLimits.js"
 export * as LaneScheduler from "./LaneScheduler.js"
 export * as Lanes from "./Lanes.js"
+export {
+  Orchestrator,
+  OrchestratorError,
+  type OrchestratorShape,
+  type RunEndReason,
+  type RunListQuery,
+  type RunView
+} from "./Orchestrator.js"
 export * from "./Recovery.js"
 export * as RunEvents from "./RunEvents.js"
 export * from "./RunStateMachine.js"
