@@ -34,7 +34,18 @@ describe("orchestrator and model port boundaries", () => {
   })
 
   it("keeps the orchestrator's building blocks pure: no model, store or clock service is reached from them", () => {
-    for (const file of filesUnder(join(src, "orchestrator")).filter((f) => !f.endsWith("Lanes.ts"))) {
+    // The building blocks; the port (Orchestrator.ts) and the service that composes them are not pure by design.
+    const blocks = [
+      "RunStateMachine",
+      "Budget",
+      "Checkpoint",
+      "CheckpointSteps",
+      "LaneLimits",
+      "LaneScheduler",
+      "Recovery",
+      "RunEvents"
+    ]
+    for (const file of blocks.map((name) => join(src, "orchestrator", `${name}.ts`))) {
       const text = readFileSync(file, "utf8")
       expect(text, relative(src, file)).not.toMatch(/Context\.Service|yield\*|setTimeout|Date\.now\(\)/)
     }
