@@ -19,8 +19,14 @@ describeWithEngine("the exec tool under sandbox_only", (engine: EngineClient) =>
   beforeAll(async () => {
     sandbox = await openEffectDriver("test-exec-tool")
     // Every way Node can start a host process: the module functions and the class they all use.
-    for (const name of spawners) spies.push(vi.spyOn(cjs, name))
-    spies.push(vi.spyOn(cjs.ChildProcess.prototype, "spawn"))
+    for (const name of spawners)
+      spies.push(vi.spyOn(cjs as unknown as Record<string, () => unknown>, name) as MockInstance)
+    spies.push(
+      vi.spyOn(
+        cjs.ChildProcess.prototype as unknown as Record<string, () => unknown>,
+        "spawn"
+      ) as MockInstance
+    )
     syncBuiltinESMExports()
   })
 

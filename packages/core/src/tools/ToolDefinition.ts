@@ -81,7 +81,9 @@ export interface ToolDefinition<A = unknown> {
   readonly redactArgs: ReadonlyArray<string>
   /** Plugin that contributed the tool, if any. */
   readonly plugin: string | undefined
-  readonly handler: (args: A, context: ToolContext) => Promise<unknown> | unknown
+  // Method syntax on purpose: a registry holds tools of many argument types, and the runtime
+  // only ever passes a handler what that tool's own validator produced.
+  handler(args: A, context: ToolContext): Promise<unknown> | unknown
 }
 
 /** Defaults applied when a tool does not say. */

@@ -30,15 +30,11 @@ export const pluginNamespace = (pluginName: string): string =>
  * Builds a registry. Throws `ToolDefinitionError` (reason `duplicate`) when two tools share a
  * name, so a misconfiguration fails at startup rather than at call time.
  */
-// A tool's handler only ever receives what its own validator produced, so erasing the
-// argument type inside the registry is sound.
-const erase = (tool: ToolDefinition<never>): ToolDefinition => tool as unknown as ToolDefinition
-
 export const makeToolRegistry = (
-  tools: ReadonlyArray<ToolDefinition<never>>,
+  tools: ReadonlyArray<ToolDefinition>,
   plugins: ReadonlyArray<{
     readonly plugin: string
-    readonly tools: ReadonlyArray<ToolDefinition<never>>
+    readonly tools: ReadonlyArray<ToolDefinition>
   }> = []
 ): ToolRegistry => {
   const byName = new Map<string, ToolDefinition>()
@@ -52,7 +48,7 @@ export const makeToolRegistry = (
     }
     byName.set(tool.name, tool)
   }
-  for (const tool of tools) add(erase(tool))
+  for (const tool of tools) add(tool)
   for (const { plugin, tools: pluginTools } of plugins) {
     const namespace = pluginNamespace(plugin)
     for (const tool of pluginTools) {
@@ -63,7 +59,7 @@ export const makeToolRegistry = (
           detail: "plugin tools are namespaced by the runtime; use a plain name"
         })
       }
-      add({ ...erase(tool), name: `${namespace}.${tool.name}`, plugin })
+      add({ ...tool, name: `${namespace}.${tool.name}`, plugin })
     }
   }
   const list = [...byName.values()]

@@ -6,8 +6,11 @@ import type { JsonProblem } from "../json/JsonError.js"
 import { formatPath } from "../json/path.js"
 import { checkJsonValue } from "../json/safeJson.js"
 
-/** A JSON Schema object, as TypeBox and hand-written schemas produce. */
-export type JsonSchemaObject = { readonly [key: string]: unknown }
+/**
+ * A JSON Schema object, as TypeBox and hand-written schemas produce. Its arguments type is
+ * `unknown` unless the tool names it: `defineTool<Static<typeof Params>>({ ... })`.
+ */
+export type JsonSchemaObject = object
 
 /**
  * What a tool may declare as its parameters: an Effect Schema, any Standard Schema that can
@@ -20,7 +23,7 @@ export type ParametersInput<A> =
 
 /** Tool parameters normalized: the JSON Schema the model sees, and a validator for what it sends. */
 export interface ToolParameters<A> {
-  readonly jsonSchema: JsonSchemaObject
+  readonly jsonSchema: { readonly [key: string]: unknown }
   readonly validate: (
     input: unknown
   ) => Result.Result<A, ReadonlyArray<JsonProblem>> | Promise<Result.Result<A, ReadonlyArray<JsonProblem>>>
@@ -73,7 +76,7 @@ const fromEffect = <A>(schema: Schema.Codec<A, unknown>): ToolParameters<A> => {
   }
 }
 
-const fromJsonSchema = <A>(schema: JsonSchemaObject): ToolParameters<A> => {
+const fromJsonSchema = <A>(schema: object): ToolParameters<A> => {
   let validate: ValidateFunction
   try {
     validate = ajv.compile(schema)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import Ajv from "ajv"
+import { Ajv } from "ajv"
 import { Effect, Result } from "effect"
 import * as Egress from "../../src/egress/index.js"
 import { contextFor, type LoopServer, loopConfig, startServer } from "./support.js"

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import { createServer, type Server } from "node:http"
 import { join } from "node:path"
-import { Effect, Result } from "effect"
+import { Effect, Result, type Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { decodeUnknown } from "../../src/contracts/decode.js"
 import { PolicyDecisionTraceV1 } from "../../src/contracts/PolicyDecisionTrace.js"
@@ -90,7 +90,9 @@ describe.each(levels)("a %s plugin", (isolation) => {
   const { providers, sent, bus, kv } = testProviders()
   let plugin: LoadedPlugin
   const use = async (what: string, arg?: unknown) =>
-    (await Effect.runPromise(plugin.invokeTool("use", { what, ...(arg === undefined ? {} : { arg }) }))) as {
+    (await Effect.runPromise(
+      plugin.invokeTool("use", { what, ...(arg === undefined ? {} : { arg }) } as Schema.Json)
+    )) as {
       ok?: unknown
       error?: string
       message?: string

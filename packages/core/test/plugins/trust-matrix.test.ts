@@ -91,7 +91,8 @@ describe.each(["signed", "curated"] as const)("trust mode %s", (mode) => {
       expect(existsSync(join(installDir, "%40acme%2Fecho@1.0.0", "package", "index.mjs"))).toBe(true)
     } else {
       expect(exit._tag).toBe("Failure")
-      const error = (exit as { cause: { reasons: Array<{ error: PluginError }> } }).cause.reasons[0]!.error
+      const error = (exit as unknown as { cause: { reasons: Array<{ error: PluginError }> } }).cause
+        .reasons[0]!.error
       expect(error.reason).toBe(expected[variant])
       expect(entry!.decision.effect).toBe("deny")
       expect(entry!.event.outcome).toBe("denied")
@@ -108,7 +109,7 @@ describe("trust rules beyond the matrix", () => {
     const exit = await Effect.runPromiseExit(host.install({ kind: "directory", path: dir }))
     const error =
       exit._tag === "Failure"
-        ? (exit as { cause: { reasons: Array<{ error: PluginError }> } }).cause.reasons[0]!.error
+        ? (exit as unknown as { cause: { reasons: Array<{ error: PluginError }> } }).cause.reasons[0]!.error
         : undefined
     return { error, installDir, recorder }
   }

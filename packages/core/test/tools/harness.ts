@@ -56,7 +56,7 @@ export interface Harness {
 
 /** Builds a runtime over in-memory storage, the real policy engine and in-memory secrets. */
 export const makeHarness = (
-  tools: ReadonlyArray<ToolDefinition<never>>,
+  tools: ReadonlyArray<ToolDefinition>,
   options: {
     readonly config?: BgaConfigInput
     readonly secrets?: Record<string, Record<string, string>>
