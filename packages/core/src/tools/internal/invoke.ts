@@ -205,13 +205,17 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
     redactedPaths: ReadonlyArray<string>
   ) =>
     Effect.gen(function* () {
-      // Secrets: only those the tool declared, resolved for this customer instance.
-      const secretValues: Record<string, string> = {}
-      for (const name of tool.secrets) {
-        const value = yield* Effect.result(deps.secrets.get(request.customerInstanceId, name))
-        if (Result.isFailure(value)) {
-          const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, "failed", {
-            errorCode: "SecretUnavailable",
+      // A call that ends without output: its invocation record, then the outcome the model sees.
+      const failed = (
+        outcome: ToolOutcome,
+        errorCode: string,
+        message: string,
+        extra: { readonly sandboxLaneId?: string; readonly secretsRedacted?: number } = {}
+      ) =>
+        Effect.gen(function* () {
+          const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, outcome, {
+            ...extra,
+            errorCode,
             redactedPaths
           })
           yield* append(request.customerInstanceId, [{ kind: "tool_invocation", payload: invocation }])
@@ -219,9 +223,21 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
             _tag: "Failed",
             decision,
             invocation,
-            errorCode: "SecretUnavailable",
-            message: `secret ${name} is not configured for this customer instance`
+            errorCode,
+            message
           } satisfies InvokeOutcome as InvokeOutcome
+        })
+
+      // Secrets: only those the tool declared, resolved for this customer instance.
+      const secretValues: Record<string, string> = {}
+      for (const name of tool.secrets) {
+        const value = yield* Effect.result(deps.secrets.get(request.customerInstanceId, name))
+        if (Result.isFailure(value)) {
+          return yield* failed(
+            "failed",
+            "SecretUnavailable",
+            `secret ${name} is not configured for this customer instance`
+          )
         }
         secretValues[name] = Redacted.value(value.success)
       }
@@ -234,18 +250,11 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           driver.acquire({ customerInstanceId: request.customerInstanceId, runId: request.runId })
         )
         if (Result.isFailure(acquired)) {
-          const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, "failed", {
-            errorCode: "SandboxUnavailable",
-            redactedPaths
-          })
-          yield* append(request.customerInstanceId, [{ kind: "tool_invocation", payload: invocation }])
-          return {
-            _tag: "Failed",
-            decision,
-            invocation,
-            errorCode: "SandboxUnavailable",
-            message: "no sandbox lane could be started for this call; it did not run"
-          } satisfies InvokeOutcome as InvokeOutcome
+          return yield* failed(
+            "failed",
+            "SandboxUnavailable",
+            "no sandbox lane could be started for this call; it did not run"
+          )
         }
         lane = acquired.success
       }
@@ -300,20 +309,10 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           truncated: result.truncated
         } satisfies InvokeOutcome as InvokeOutcome
       }
-      const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, result.outcome, {
+      return yield* failed(result.outcome, result.errorCode, result.message, {
         ...laneId,
-        redactedPaths,
-        secretsRedacted: result.secretsRedacted,
-        errorCode: result.errorCode
+        secretsRedacted: result.secretsRedacted
       })
-      yield* append(request.customerInstanceId, [{ kind: "tool_invocation", payload: invocation }])
-      return {
-        _tag: "Failed",
-        decision,
-        invocation,
-        errorCode: result.errorCode,
-        message: result.message
-      } satisfies InvokeOutcome as InvokeOutcome
     })
 
   return (request: InvokeRequest): Effect.Effect<InvokeOutcome, ToolRuntimeError> =>
