@@ -39,7 +39,7 @@ interface RunMemory {
   output?: string
   endReason?: { code: string; message: string; actor?: Actor }
   pendingApprovalId?: string
-  pendingCall?: { id: string; name: string; args: unknown }
+  pendingCall?: { id: string; name: string; args: unknown } | undefined
   usage: { steps: number; toolCalls: number; inputTokens: number; outputTokens: number }
 }
 
@@ -126,7 +126,7 @@ export const makeTestOrchestrator = (
         if (latest.state === "CANCELLED") return
         run = latest
         const response = yield* Effect.result(
-          deps.model.generate({ messages: m.messages, tools: deps.tools.describe() })
+          deps.model.generate({ messages: m.messages, tools: deps.tools.describe() as never })
         )
         if (Result.isFailure(response)) {
           m.endReason = { code: "model_error", message: response.failure.message }
