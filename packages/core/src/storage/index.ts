@@ -34,6 +34,13 @@ export {
   maxCursorLength,
   type Page
 } from "./cursor.js"
+export {
+  DualWriteControl,
+  type DualWriteControlShape,
+  type DualWriteOptions,
+  layerDualWrite,
+  makeDualWrite
+} from "./dualWrite.js"
 export { ConflictError, NotFoundError, StorageError, StoredEntity } from "./errors.js"
 export {
   KeyValue,
@@ -68,5 +75,6 @@ export {
   type RunWriteError,
   type TransitionInput
 } from "./RunStore.js"
+export { type ReconcileReport, type RowDivergence, reconcile } from "./reconcile.js"
 export { StorageReplica, type StorageReplicaShape } from "./StorageReplica.js"
 export { defaultPageSize, isoOf, maxPageSize } from "./validate.js"

@@ -26,3 +26,4 @@ export {
   type SpecContext,
   type StoragePorts
 } from "./harness.js"
+export { dumpInstance, exercise, type InstanceDump } from "./migration.js"
