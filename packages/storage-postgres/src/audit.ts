@@ -158,7 +158,8 @@ export const auditBackend = (db: PgDatabase): Audit.AuditBackend => {
     records: ReadonlyArray<Audit.AuditRecord>
   ): Promise<Written> => {
     const [sql, params] = conditionalInsert(ci, head, records.map(Audit.toRow), true)
-    const r = await db.pool.query(sql, params)
+    // A named statement is parsed and planned once per connection: this is the hot path.
+    const r = await db.pool.query({ name: "bga_audit_append", text: sql, values: params })
     return r.rowCount === records.length ? { written: true, records, pruned: 0 } : { written: false }
   }
 

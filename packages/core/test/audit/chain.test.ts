@@ -2,7 +2,14 @@ import { Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { prepareEntry } from "../../src/audit/AuditEntry.js"
-import { type AuditRecord, fromRow, genesisHash, hashRecord, sealRecord, toRow } from "../../src/audit/AuditRecord.js"
+import {
+  type AuditRecord,
+  fromRow,
+  genesisHash,
+  hashRecord,
+  sealRecord,
+  toRow
+} from "../../src/audit/AuditRecord.js"
 import { assignRecordIds, chainEntries, checkContinuation } from "../../src/audit/chain.js"
 import { recordToJsonl, verifyJsonl } from "../../src/audit/jsonl.js"
 import { anchorPayload, retentionCutoff } from "../../src/audit/retention.js"
@@ -16,11 +23,19 @@ const chain = (n: number, startMs = Date.parse("2026-01-01T00:00:00.000Z")): Arr
   for (let i = 0; i < n; i++) {
     const prepared = Result.getOrThrow(prepareEntry("test", ci, { kind: "auth_event", payload: { i } }))
     const last = out.at(-1)
-    out.push(...chainEntries(ci, last && { seq: last.seq, hash: last.hash, ts: last.ts }, assignRecordIds([prepared]), startMs + i))
+    out.push(
+      ...chainEntries(
+        ci,
+        last && { seq: last.seq, hash: last.hash, ts: last.ts },
+        assignRecordIds([prepared]),
+        startMs + i
+      )
+    )
   }
   return out
 }
-const kinds = (records: Iterable<AuditRecord>) => verifyRecords(ci, records).problems.map((p) => [p.kind, p.seq])
+const kinds = (records: Iterable<AuditRecord>) =>
+  verifyRecords(ci, records).problems.map((p) => [p.kind, p.seq])
 
 describe("the hash chain", () => {
   it("starts at the genesis hash and links every record to the one before", () => {
@@ -34,7 +49,12 @@ describe("the hash chain", () => {
   it("never lets a record's time be earlier than its predecessor's", () => {
     const [first] = chain(1, Date.parse("2026-01-01T00:00:10.000Z"))
     const prepared = Result.getOrThrow(prepareEntry("test", ci, { kind: "auth_event", payload: {} }))
-    const [next] = chainEntries(ci, first, assignRecordIds([prepared]), Date.parse("2026-01-01T00:00:00.000Z"))
+    const [next] = chainEntries(
+      ci,
+      first,
+      assignRecordIds([prepared]),
+      Date.parse("2026-01-01T00:00:00.000Z")
+    )
     expect(next?.ts).toBe(first?.ts)
   })
 
@@ -116,7 +136,9 @@ describe("the hash chain", () => {
     expect(verifyRecords(ci, anchored).ok).toBe(true)
     expect(kinds(anchored.slice(1))).toEqual([["unanchored-start", 5]])
     const lying = anchored.map((r) =>
-      r.kind === "anchor" ? sealRecord({ ...r, payload: { ...r.payload, prunedThroughHash: "a".repeat(64) } }) : r
+      r.kind === "anchor"
+        ? sealRecord({ ...r, payload: { ...r.payload, prunedThroughHash: "a".repeat(64) } })
+        : r
     )
     expect(kinds(lying).map(([k]) => k)).toContain("anchor-mismatch")
   })
@@ -127,12 +149,16 @@ describe("the hash chain", () => {
     const head = { seq: 2, hash: records[1]!.hash, ts: records[1]!.ts }
     expect(Result.isSuccess(checkContinuation(ci, head, records.slice(2)))).toBe(true)
     expect(Result.isFailure(checkContinuation(ci, head, records.slice(3)))).toBe(true)
-    expect(Result.isFailure(checkContinuation(ci, head, [{ ...records[2]!, payload: {} }, records[3]!]))).toBe(true)
+    expect(
+      Result.isFailure(checkContinuation(ci, head, [{ ...records[2]!, payload: {} }, records[3]!]))
+    ).toBe(true)
     expect(Result.isFailure(checkContinuation("other", undefined, records))).toBe(true)
   })
 
   it("computes a retention cutoff in days", () => {
-    expect(retentionCutoff(Date.parse("2026-02-01T00:00:00.000Z"), 31)).toBe(Date.parse("2026-01-01T00:00:00.000Z"))
+    expect(retentionCutoff(Date.parse("2026-02-01T00:00:00.000Z"), 31)).toBe(
+      Date.parse("2026-01-01T00:00:00.000Z")
+    )
   })
 })
 
@@ -156,7 +182,11 @@ describe("audit entries", () => {
       runId,
       eventType: "run.output"
     })
-    expect(Result.isFailure(prepareEntry("t", ci, { kind: "run_event", eventType: "run.created", payload: event }))).toBe(true)
-    expect(Result.isFailure(prepareEntry("t", ci, { kind: "run_event", payload: { ...event, extra: 1 } }))).toBe(true)
+    expect(
+      Result.isFailure(prepareEntry("t", ci, { kind: "run_event", eventType: "run.created", payload: event }))
+    ).toBe(true)
+    expect(
+      Result.isFailure(prepareEntry("t", ci, { kind: "run_event", payload: { ...event, extra: 1 } }))
+    ).toBe(true)
   })
 })

@@ -9,9 +9,14 @@ const binding = { scope: "audit", customerInstanceId: "acme", filters: { runId: 
 describe("cursors", () => {
   it("round-trip any position for the binding they were made for (property)", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.nat(), fc.string({ maxLength: 100 }), fc.array(fc.nat(), { maxLength: 4 })), (position) => {
-        expect(Result.getOrThrow(decodeCursor("t", encodeCursor(binding, position), binding))).toEqual(position)
-      })
+      fc.property(
+        fc.oneof(fc.nat(), fc.string({ maxLength: 100 }), fc.array(fc.nat(), { maxLength: 4 })),
+        (position) => {
+          expect(Result.getOrThrow(decodeCursor("t", encodeCursor(binding, position), binding))).toEqual(
+            position
+          )
+        }
+      )
     )
   })
 
