@@ -55,6 +55,7 @@ export { checkKvKey, makeKeyValue } from "./makeKeyValue.js"
 export { makeRunStore, maxCheckpointBytes, maxLeaseTtlMs } from "./makeRunStore.js"
 export { makeStorageReplica } from "./makeStorageReplica.js"
 export { makeStoragePorts, type StorageBackends, type StoragePorts } from "./ports.js"
+export { openStorage, type Promised, type StorageClient } from "./promise.js"
 export {
   isLegalTransition,
   isTerminal,
