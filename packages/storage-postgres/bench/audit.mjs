@@ -43,7 +43,8 @@ log(
 
 const runIds = []
 const runEventEntry = (i) => {
-  const runId = runIds[Math.floor(i / 20)] ?? (runIds[Math.floor(i / 20)] = newId())
+  if (i % 20 === 0) runIds.push(newId())
+  const runId = runIds[runIds.length - 1]
   return {
     kind: "run_event",
     payload: {
