@@ -42,8 +42,13 @@ export const approvalBackend = (store: MemoryStore): Storage.ApprovalBackend => 
       Effect.sync(() => {
         const map = scoped(store.approvals, next.customerInstanceId)
         const current = map.get(next.approvalId)
-        if (current === undefined || current.status !== "pending") return false
-        if (mode === "decide" ? current.expiresAt <= now : current.expiresAt > now) return false
+        if (current === undefined) return false
+        if (mode === "consume") {
+          if (current.status !== "approved") return false
+        } else {
+          if (current.status !== "pending") return false
+          if (mode === "decide" ? current.expiresAt <= now : current.expiresAt > now) return false
+        }
         map.set(next.approvalId, copy(next))
         return true
       }),

@@ -61,10 +61,19 @@ export const approvalBackend = (db: PgDatabase): Storage.ApprovalBackend => {
     settleApproval: (next, now, mode) =>
       Effect.map(
         db.query(
-          mode === "decide" ? "ApprovalStore.resolve" : "ApprovalStore.expire",
-          `UPDATE approvals SET status = $3, body = $4 WHERE customer_instance_id = $1 AND approval_id = $2
+          mode === "decide"
+            ? "ApprovalStore.resolve"
+            : mode === "expire"
+              ? "ApprovalStore.expire"
+              : "ApprovalStore.consume",
+          mode === "consume"
+            ? `UPDATE approvals SET status = $3, body = $4 WHERE customer_instance_id = $1 AND approval_id = $2
+           AND status = 'approved'`
+            : `UPDATE approvals SET status = $3, body = $4 WHERE customer_instance_id = $1 AND approval_id = $2
            AND status = 'pending' AND expires_at ${mode === "decide" ? ">" : "<="} $5`,
-          [next.customerInstanceId, next.approvalId, next.status, JSON.stringify(next), now]
+          mode === "consume"
+            ? [next.customerInstanceId, next.approvalId, next.status, JSON.stringify(next)]
+            : [next.customerInstanceId, next.approvalId, next.status, JSON.stringify(next), now]
         ),
         (r) => r.rowCount === 1
       ),

@@ -59,19 +59,35 @@ export const approvalBackend = (db: SqliteDatabase): Storage.ApprovalBackend => 
       }),
 
     settleApproval: (next, now, mode) =>
-      attempt(mode === "decide" ? "ApprovalStore.resolve" : "ApprovalStore.expire", () => {
-        const deadline = mode === "decide" ? "expires_at > ?" : "expires_at <= ?"
-        const { changes } = db.run(
-          `UPDATE approvals SET status = ?, body = ? WHERE customer_instance_id = ? AND approval_id = ?
-           AND status = 'pending' AND ${deadline}`,
-          next.status,
-          JSON.stringify(next),
-          next.customerInstanceId,
-          next.approvalId,
-          now
-        )
-        return changes === 1
-      }),
+      attempt(
+        mode === "decide"
+          ? "ApprovalStore.resolve"
+          : mode === "expire"
+            ? "ApprovalStore.expire"
+            : "ApprovalStore.consume",
+        () => {
+          const { changes } =
+            mode === "consume"
+              ? db.run(
+                  `UPDATE approvals SET status = ?, body = ? WHERE customer_instance_id = ? AND approval_id = ?
+                   AND status = 'approved'`,
+                  next.status,
+                  JSON.stringify(next),
+                  next.customerInstanceId,
+                  next.approvalId
+                )
+              : db.run(
+                  `UPDATE approvals SET status = ?, body = ? WHERE customer_instance_id = ? AND approval_id = ?
+                   AND status = 'pending' AND ${mode === "decide" ? "expires_at > ?" : "expires_at <= ?"}`,
+                  next.status,
+                  JSON.stringify(next),
+                  next.customerInstanceId,
+                  next.approvalId,
+                  now
+                )
+          return changes === 1
+        }
+      ),
 
     listDue: (ci, now, limit) =>
       attempt("ApprovalStore.expire", () =>

@@ -74,7 +74,13 @@ export const CustomerInstanceSettings = Schema.Struct({
       egress: Schema.optionalKey(
         Schema.Struct({
           allowlist: Schema.optionalKey(Schema.Array(HostPattern).check(Schema.isMaxLength(1000))),
-          allowPrivateRanges: Schema.optionalKey(Schema.Array(Cidr).check(Schema.isMaxLength(64)))
+          allowPrivateRanges: Schema.optionalKey(Schema.Array(Cidr).check(Schema.isMaxLength(64))),
+          /** Ports this instance may reach besides 80 and 443; replaces the platform list when set. */
+          allowedPorts: Schema.optionalKey(
+            Schema.Array(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))).check(
+              Schema.isMaxLength(64)
+            )
+          )
         })
       )
     })
@@ -100,6 +106,14 @@ export const TrustedKey = Schema.Struct({
   publicKey: Schema.String.check(Schema.isBetweenLength(40, 1024))
 })
 
+/** The signed catalog of curated plugin releases (trust mode `curated`). */
+export const PluginCatalogSettings = Schema.Struct({
+  /** Path of the catalog file (a `PluginCatalogV1` JSON document). */
+  path: Schema.String.check(Schema.isBetweenLength(1, 4096)),
+  /** Keys allowed to sign the catalog; kept apart from publisher keys so a publisher cannot curate itself. */
+  signingKeys: Schema.Array(TrustedKey).check(Schema.isMinLength(1), Schema.isMaxLength(16))
+}).annotate({ identifier: "PluginCatalogSettings" })
+
 /**
  * BGA configuration. Every default is the B2B production default: there is no development
  * profile to forget to switch off.
@@ -124,7 +138,10 @@ export const BgaConfig = Schema.Struct({
     Schema.Struct({
       trustMode: withDefault(Schema.Literals(["signed", "curated"]), "signed"),
       trustedKeys: withDefault(Schema.Array(TrustedKey).check(Schema.isMaxLength(256)), []),
-      revokedKeyIds: withDefault(Schema.Array(Schema.String).check(Schema.isMaxLength(4096)), [])
+      revokedKeyIds: withDefault(Schema.Array(Schema.String).check(Schema.isMaxLength(4096)), []),
+      catalog: Schema.optionalKey(PluginCatalogSettings),
+      /** Where installed plugins live (one folder per name@version). */
+      installDir: withDefault(Schema.String.check(Schema.isBetweenLength(1, 4096)), ".data/plugins")
     }),
     {}
   ),

@@ -70,6 +70,23 @@ export const PluginSignature = Schema.Struct({
   )
 }).annotate({ identifier: "PluginSignature" })
 
+/** A tool's local name inside its plugin (the host namespaces it by the plugin). */
+export const PluginToolName = Schema.String.check(
+  Schema.isPattern(/^[a-z][a-z0-9_-]{0,63}$/u, { expected: "a tool name such as lookup_customer" })
+).annotate({ identifier: "PluginToolName" })
+
+/** A tool the plugin declares; it may register only the tools its signed manifest lists. */
+export const PluginToolDeclaration = Schema.Struct({
+  name: PluginToolName,
+  description: BoundedString(1024, 1)
+}).annotate({ identifier: "PluginToolDeclaration" })
+export type PluginToolDeclaration = typeof PluginToolDeclaration.Type
+
+const uniqueToolNames = Schema.makeFilter(
+  (tools: ReadonlyArray<PluginToolDeclaration>) =>
+    new Set(tools.map((t) => t.name)).size === tools.length || "tool names must be unique"
+)
+
 /**
  * Plugin manifest, version 2. `manifestVersion` is the contract's version literal (`version`
  * is the plugin's own semver). The key that verifies `signature` comes from the host's trusted
@@ -93,6 +110,10 @@ export const PluginManifestV2 = Schema.Struct({
     Schema.isPattern(/^[\^~]?(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/u, {
       expected: "a version range such as ^0.1.0"
     })
+  ),
+  /** Tools the plugin may register (requires the `tools.register` permission). */
+  tools: Schema.optionalKey(
+    Schema.Array(PluginToolDeclaration).check(Schema.isMaxLength(64), uniqueToolNames)
   ),
   signature: Schema.optionalKey(PluginSignature)
 }).annotate({ identifier: "PluginManifestV2", title: "PluginManifestV2" })

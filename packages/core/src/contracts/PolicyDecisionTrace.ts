@@ -1,6 +1,16 @@
 import { Schema } from "effect"
 import { Actor } from "./Actor.js"
-import { BoundedString, CustomerInstanceId, Environment, Fact, Id, SafeKey, Timestamp } from "./primitives.js"
+import {
+  BoundedString,
+  CustomerInstanceId,
+  Environment,
+  Fact,
+  Id,
+  SafeKey,
+  Sha256Hex,
+  Timestamp
+} from "./primitives.js"
+import { ToolProfileName } from "./RunRequest.js"
 
 /** What a policy decides. */
 export const PolicyEffect = Schema.Literals(["allow", "deny", "require_approval"])
@@ -44,6 +54,15 @@ export const MatchedRule = Schema.Struct({
 }).annotate({ identifier: "MatchedRule" })
 export type MatchedRule = typeof MatchedRule.Type
 
+/** Where the decided action would run, as the policy saw it. */
+export const PolicyTraceContext = Schema.Struct({
+  /** True when the action would execute in a sandbox lane. */
+  sandboxed: Schema.Boolean,
+  /** The run's tool profile, when the request carried one (the run layer). */
+  toolProfile: Schema.optionalKey(ToolProfileName)
+}).annotate({ identifier: "PolicyTraceContext" })
+export type PolicyTraceContext = typeof PolicyTraceContext.Type
+
 /**
  * Why an action was allowed, denied or sent for approval. Kept in the audit log; every tool
  * invocation points at one by `policyDecisionId`.
@@ -62,6 +81,10 @@ export const PolicyDecisionTraceV1 = Schema.Struct({
   /** The rule that decided; absent when nothing matched and the default (deny) applied. */
   decidingRule: Schema.optionalKey(MatchedRule),
   requiresApproval: Schema.Boolean,
-  rationale: BoundedString(4096)
+  rationale: BoundedString(4096),
+  /** Where the action would run (added in @bga/core 0.2; absent in older traces). */
+  context: Schema.optionalKey(PolicyTraceContext),
+  /** `hashOf` the policy that decided (document and platform baseline), naming its version. */
+  policyHash: Schema.optionalKey(Sha256Hex)
 }).annotate({ identifier: "PolicyDecisionTraceV1", title: "PolicyDecisionTraceV1" })
 export type PolicyDecisionTraceV1 = typeof PolicyDecisionTraceV1.Type

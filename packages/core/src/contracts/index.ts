@@ -14,6 +14,7 @@
 import { Actor } from "./Actor.js"
 import { ApprovalDecisionV1, ApprovalRequestV1 } from "./Approval.js"
 import { CustomerInstance } from "./CustomerInstance.js"
+import { PluginCatalogV1 } from "./PluginCatalog.js"
 import { PluginManifestV2 } from "./PluginManifest.js"
 import { PolicyDecisionTraceV1 } from "./PolicyDecisionTrace.js"
 import { RunEventV1 } from "./RunEvent.js"
@@ -24,6 +25,7 @@ export * from "./Actor.js"
 export * from "./Approval.js"
 export * from "./CustomerInstance.js"
 export * from "./decode.js"
+export * from "./PluginCatalog.js"
 export * from "./PluginManifest.js"
 export * from "./PolicyDecisionTrace.js"
 export * from "./primitives.js"
@@ -39,6 +41,7 @@ export const publishedContracts = {
   ToolInvocationV1,
   PolicyDecisionTraceV1,
   PluginManifestV2,
+  PluginCatalogV1,
   ApprovalRequestV1,
   ApprovalDecisionV1,
   Actor,

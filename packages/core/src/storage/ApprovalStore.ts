@@ -5,7 +5,7 @@ import type { Page } from "./cursor.js"
 import type { ConflictError, NotFoundError, StorageError } from "./errors.js"
 
 /** Where an approval stands. Every status but `pending` is final. */
-export type ApprovalStatus = "pending" | "approved" | "denied" | "expired"
+export type ApprovalStatus = "pending" | "approved" | "denied" | "expired" | "consumed"
 
 /** An approval request and, once decided or expired, its decision. */
 export interface ApprovalRecord {
@@ -17,6 +17,8 @@ export interface ApprovalRecord {
   readonly decision?: ApprovalDecisionV1
   /** `request.expiresAt` in the stored form (`toISOString`), which compares as text. */
   readonly expiresAt: string
+  /** When the approved call was started (status `consumed`): an approval allows one call, once. */
+  readonly consumedAt?: string
   readonly createdAt: string
   readonly updatedAt: string
 }
@@ -58,6 +60,16 @@ export interface ApprovalStoreShape {
   readonly resolve: (
     customerInstanceId: string,
     decision: ApprovalDecisionV1
+  ) => Effect.Effect<ApprovalRecord, InvalidInputError | NotFoundError | ConflictError | StorageError>
+  /**
+   * Uses an approved request for the one call it allows: it must name the request's run, tool
+   * and `argsHash` (`ConflictError("mismatch")`), be `approved` (`"already-resolved"` when it
+   * was denied, expired or already consumed), and it is consumed by exactly one caller.
+   */
+  readonly consume: (
+    customerInstanceId: string,
+    approvalId: string,
+    expected: { readonly runId: string; readonly toolName: string; readonly argsHash: string }
   ) => Effect.Effect<ApprovalRecord, InvalidInputError | NotFoundError | ConflictError | StorageError>
   /**
    * Marks pending requests whose deadline has passed as `expired` (a denial decided by the

@@ -97,12 +97,13 @@ export interface ApprovalBackend {
   ) => Effect.Effect<ReadonlyArray<ApprovalRecord>, StorageError>
   /**
    * Compare-and-set from `pending`: with `decide` only while `expiresAt > now`, with `expire`
-   * only once `expiresAt <= now`. True when this call changed the row.
+   * only once `expiresAt <= now`; with `consume`, from `approved` whatever the time (the
+   * approval was given in time). True when this call changed the row.
    */
   readonly settleApproval: (
     next: ApprovalRecord,
     now: string,
-    mode: "decide" | "expire"
+    mode: "decide" | "expire" | "consume"
   ) => Effect.Effect<boolean, StorageError>
   /** Pending approvals whose deadline is at or before `now`. */
   readonly listDue: (

@@ -148,6 +148,40 @@ export const makeApprovalStore = (backend: ApprovalBackend): ApprovalStoreShape 
         )
       }),
 
+    consume: (ci, approvalId, expected) =>
+      Effect.gen(function* () {
+        const subject = "ApprovalStore.consume"
+        const instance = yield* check(checkInstanceId(subject, ci))
+        const id = yield* check(checkId(subject, "$.approvalId", approvalId))
+        const current = yield* load(instance, id)
+        if (
+          current.runId !== expected.runId ||
+          current.request.toolName !== expected.toolName ||
+          current.request.argsHash !== expected.argsHash
+        ) {
+          return yield* new ConflictError({
+            reason: "mismatch",
+            entity: "approval",
+            id,
+            detail: "the approval was given for another run, tool or arguments"
+          })
+        }
+        const now = isoOf(yield* Clock.currentTimeMillis)
+        const next: ApprovalRecord = { ...current, status: "consumed", consumedAt: now, updatedAt: now }
+        if (current.status === "approved" && (yield* backend.settleApproval(next, now, "consume")))
+          return next
+        const after = yield* load(instance, id)
+        return yield* new ConflictError({
+          reason: "already-resolved",
+          entity: "approval",
+          id,
+          detail:
+            after.status === "consumed"
+              ? "it was already used for its call"
+              : `it is ${after.status}, not approved`
+        })
+      }),
+
     expire: (ci, options) =>
       Effect.gen(function* () {
         const subject = "ApprovalStore.expire"

@@ -1,15 +1,8 @@
 /**
  * Test support published for adapter authors and hosts: the storage conformance suite
- * (`runConformance`, one spec file per port method under `spec/`), contract fixtures, and
- * helpers for asserting typed failures. Requires `vitest` and `@effect/vitest` (optional peer
- * dependencies of `@bga/core`).
- *
- * @example
- * ```ts
- * // packages/my-adapter/test/conformance.test.ts
- * import { runConformance } from "@bga/core/testing"
- * runConformance("my-adapter", () => MyAdapter.layer(testOptions()))
- * ```
+ * (`runConformance`, one spec file per port method under `spec/`), contract fixtures,
+ * helpers for asserting typed failures, and the scripted model for deterministic runs.
+ * Requires `vitest` and `@effect/vitest` (optional peer dependencies of `@bga/core`).
  *
  * @module
  */
@@ -27,3 +20,4 @@ export {
   type StoragePorts
 } from "./harness.js"
 export { dumpInstance, exercise, type InstanceDump } from "./migration.js"
+export * as ScriptedModel from "./ScriptedModel.js"

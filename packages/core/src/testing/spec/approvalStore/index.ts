@@ -1,3 +1,4 @@
+export { consume } from "./consume.js"
 export { create } from "./create.js"
 export { expire } from "./expire.js"
 export { get } from "./get.js"

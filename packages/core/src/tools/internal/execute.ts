@@ -1,0 +1,141 @@
+import { canonicalJson } from "../../hash.js"
+import { makeScrubber } from "../../secrets/redact.js"
+import type { ToolContext, ToolDefinition } from "../ToolDefinition.js"
+
+/** How running a handler ended, before it is recorded. */
+export type ExecutionResult =
+  | {
+      readonly _tag: "Succeeded"
+      readonly output: unknown
+      readonly truncated: boolean
+      readonly secretsRedacted: number
+    }
+  | {
+      readonly _tag: "Failed"
+      readonly outcome: "failed" | "timed_out" | "cancelled"
+      readonly errorCode: string
+      readonly message: string
+      readonly secretsRedacted: number
+    }
+
+const TIMEOUT = Symbol("timeout")
+const CANCELLED = Symbol("cancelled")
+
+/**
+ * Caps a handler's output at `maxBytes` of canonical JSON. A string keeps its head; any other
+ * value becomes a string preview of its JSON. Either way the cut is reported, never silent.
+ */
+export const capOutput = (
+  output: unknown,
+  maxBytes: number
+): { readonly output: unknown; readonly truncated: boolean } => {
+  let text: string
+  try {
+    text = output === undefined ? "null" : canonicalJson(output)
+  } catch {
+    return { output: String(output), truncated: false }
+  }
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return { output: output ?? null, truncated: false }
+  const source = typeof output === "string" ? output : text
+  // Cut on a character boundary: decoding a byte-truncated buffer drops a split code point.
+  const head = Buffer.from(source, "utf8")
+    .subarray(0, Math.max(0, maxBytes - 64))
+    .toString("utf8")
+    .replace(/\uFFFD$/u, "")
+  return {
+    output: `${head}\n[output truncated: ${Buffer.byteLength(source, "utf8")} bytes, limit ${maxBytes}]`,
+    truncated: true
+  }
+}
+
+const errorText = (error: unknown): { code: string; message: string } => {
+  if (error instanceof Error) {
+    const tag = (error as { _tag?: unknown })._tag
+    return { code: typeof tag === "string" ? tag : error.name || "Error", message: error.message }
+  }
+  return { code: "NonErrorThrown", message: String(error) }
+}
+
+/**
+ * Runs one handler under its timeout and the caller's AbortSignal, then scrubs secrets from
+ * what it returned and caps its size. A handler that ignores the signal is abandoned at the
+ * timeout: the call is reported `timed_out` and its late result is discarded.
+ */
+export const executeHandler = async (
+  tool: ToolDefinition,
+  args: unknown,
+  context: Omit<ToolContext, "signal">,
+  parent: AbortSignal | undefined
+): Promise<ExecutionResult> => {
+  const scrubber = makeScrubber(Object.values(context.secrets))
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  let onAbort: (() => void) | undefined
+  const stopped = new Promise<typeof TIMEOUT | typeof CANCELLED>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error(`tool ${tool.name} timed out after ${tool.timeoutMs} ms`))
+      resolve(TIMEOUT)
+    }, tool.timeoutMs)
+    onAbort = () => {
+      controller.abort(parent?.reason)
+      resolve(CANCELLED)
+    }
+    if (parent?.aborted) onAbort()
+    else parent?.addEventListener("abort", onAbort, { once: true })
+  })
+  try {
+    const run = Promise.resolve().then(() => tool.handler(args, { ...context, signal: controller.signal }))
+    // A late rejection of an abandoned handler must not become an unhandled rejection.
+    run.catch(() => {})
+    const raced = await Promise.race([run.then((value) => ({ value })), stopped])
+    if (raced === TIMEOUT) {
+      return {
+        _tag: "Failed",
+        outcome: "timed_out",
+        errorCode: "Timeout",
+        message: `timed out after ${tool.timeoutMs} ms`,
+        secretsRedacted: 0
+      }
+    }
+    if (raced === CANCELLED) {
+      return {
+        _tag: "Failed",
+        outcome: "cancelled",
+        errorCode: "Cancelled",
+        message: "the run was cancelled",
+        secretsRedacted: 0
+      }
+    }
+    const scrubbed = scrubber.scrubValue(raced.value)
+    const capped = capOutput(scrubbed.value, tool.maxOutputBytes)
+    return {
+      _tag: "Succeeded",
+      output: capped.output,
+      truncated: capped.truncated,
+      secretsRedacted: scrubbed.count
+    }
+  } catch (error) {
+    if (controller.signal.aborted && parent?.aborted) {
+      return {
+        _tag: "Failed",
+        outcome: "cancelled",
+        errorCode: "Cancelled",
+        message: "the run was cancelled",
+        secretsRedacted: 0
+      }
+    }
+    const { code, message } = errorText(error)
+    const scrubbed = scrubber.scrubText(message)
+    return {
+      _tag: "Failed",
+      outcome: "failed",
+      errorCode: code.slice(0, 128),
+      message: scrubbed.text.slice(0, 2000),
+      secretsRedacted: scrubbed.count
+    }
+  } finally {
+    clearTimeout(timer)
+    // The run's signal outlives this call: drop the listener so calls do not accumulate on it.
+    if (onAbort) parent?.removeEventListener("abort", onAbort)
+  }
+}
