@@ -122,6 +122,8 @@ export const makeDualWrite = (
     ...approvals,
     create: (ci, request) => write(ci, approvals.create(ci, request), (a) => sReplica.putApproval(ci, a)),
     resolve: (ci, decision) => write(ci, approvals.resolve(ci, decision), (a) => sReplica.putApproval(ci, a)),
+    consume: (ci, approvalId, expected) =>
+      write(ci, approvals.consume(ci, approvalId, expected), (a) => sReplica.putApproval(ci, a)),
     expire: (ci, opts) =>
       write(ci, approvals.expire(ci, opts), (expired) =>
         Effect.forEach(expired, (a) => sReplica.putApproval(ci, a))

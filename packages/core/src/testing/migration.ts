@@ -46,6 +46,11 @@ export const exercise = (ci: string, label: string) =>
     yield* runs.appendCheckpoint(ci, run.runId, { data: { step: "waiting", label }, fence: lease })
     yield* runs.transition(ci, run.runId, { to: "WAITING_APPROVAL", expectedVersion: 2, fence: lease })
     const resolved = yield* approvals.resolve(ci, approvalDecision(request, "approved", now))
+    yield* approvals.consume(ci, request.approvalId, {
+      runId: run.runId,
+      toolName: request.toolName,
+      argsHash: request.argsHash
+    })
     yield* audit.appendAll(ci, [
       { kind: "approval_decision", payload: resolved.decision! },
       { kind: "tool_invocation", payload: toolInvocation(ci, run.runId, decision.decisionId) },
