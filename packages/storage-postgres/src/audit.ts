@@ -56,21 +56,43 @@ export const conditionalInsert = (
   rows: ReadonlyArray<Audit.AuditRow>,
   gate = false
 ): readonly [string, Array<unknown>] => {
-  const col = <K extends keyof Audit.AuditRow>(k: K) => rows.map((r) => r[k])
-  const params: Array<unknown> = [
-    ci,
-    col("seq"),
-    col("recordId"),
-    col("kind"),
-    col("ts"),
-    col("runId"),
-    col("decisionId"),
-    col("actorId"),
-    col("eventType"),
-    col("payload"),
-    col("prevHash"),
-    col("hash")
-  ]
+  const single = rows.length === 1 ? rows[0] : undefined
+  // One row binds scalars (the hot path: no array literals to build and parse); a batch binds
+  // one array per column and unnests them.
+  const params: Array<unknown> =
+    single !== undefined
+      ? [
+          ci,
+          single.seq,
+          single.recordId,
+          single.kind,
+          single.ts,
+          single.runId,
+          single.decisionId,
+          single.actorId,
+          single.eventType,
+          single.payload,
+          single.prevHash,
+          single.hash
+        ]
+      : [
+          ci,
+          ...(
+            [
+              "seq",
+              "recordId",
+              "kind",
+              "ts",
+              "runId",
+              "decisionId",
+              "actorId",
+              "eventType",
+              "payload",
+              "prevHash",
+              "hash"
+            ] as const
+          ).map((k) => rows.map((r) => r[k]))
+        ]
   const p = (v: unknown) => {
     params.push(v)
     return `$${params.length}`
@@ -84,9 +106,13 @@ export const conditionalInsert = (
     ? `WITH gate AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtext(${p(chainLockKey(ci))})) AS open) `
     : ""
   if (gate) conditions.push("(SELECT open FROM gate)")
+  const source =
+    single !== undefined
+      ? "SELECT $1, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+      : `SELECT $1, t.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+      $9::text[], $10::text[], $11::text[], $12::text[]) AS t`
   const sql = `${gateCte}INSERT INTO audit_records (${columns})
-    SELECT $1, t.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-      $9::text[], $10::text[], $11::text[], $12::text[]) AS t
+    ${source}
     WHERE ${conditions.join(" AND ")}`
   return [sql, params]
 }
@@ -159,7 +185,8 @@ export const auditBackend = (db: PgDatabase): Audit.AuditBackend => {
   ): Promise<Written> => {
     const [sql, params] = conditionalInsert(ci, head, records.map(Audit.toRow), true)
     // A named statement is parsed and planned once per connection: this is the hot path.
-    const r = await db.pool.query({ name: "bga_audit_append", text: sql, values: params })
+    const name = records.length === 1 ? "bga_audit_append_one" : "bga_audit_append_batch"
+    const r = await db.pool.query({ name, text: sql, values: params })
     return r.rowCount === records.length ? { written: true, records, pruned: 0 } : { written: false }
   }
 
