@@ -157,7 +157,8 @@ const interleaved = async (count, chained, raw) => {
   return {
     chained_appends_per_s: Math.round(count / (chainedMs / 1000)),
     raw_inserts_per_s: Math.round(count / (rawMs / 1000)),
-    ratio_chained_vs_raw: round(percentile(ratios, 50), 2)
+    ratio_chained_vs_raw: round(percentile(ratios, 50), 2),
+    ratio_totals: round(rawMs / chainedMs, 2)
   }
 }
 
@@ -216,7 +217,7 @@ const sqliteBench = async () => {
   raw.close()
   let t
   log(
-    `sqlite   durable appends: chained ${result.chained_appends_per_s}/s, raw ${result.raw_inserts_per_s}/s, median block ratio ${result.ratio_chained_vs_raw} (synchronous=FULL, WAL)`
+    `sqlite   durable appends: chained ${result.chained_appends_per_s}/s, raw ${result.raw_inserts_per_s}/s, median block ratio ${result.ratio_chained_vs_raw}, totals ratio ${result.ratio_totals} (synchronous=FULL, WAL)`
   )
 
   // Queries at each size.
@@ -292,7 +293,7 @@ const pgBench = async () => {
     await pool.end()
     let t
     log(
-      `postgres durable appends: chained ${result.chained_appends_per_s}/s, raw ${result.raw_inserts_per_s}/s, median block ratio ${result.ratio_chained_vs_raw} (synchronous_commit=on)`
+      `postgres durable appends: chained ${result.chained_appends_per_s}/s, raw ${result.raw_inserts_per_s}/s, median block ratio ${result.ratio_chained_vs_raw}, totals ratio ${result.ratio_totals} (synchronous_commit=on)`
     )
 
     for (const size of sizes) {
@@ -364,9 +365,11 @@ const summary = {
   sqlite_chained_appends_per_s: sqlite.chained_appends_per_s,
   sqlite_raw_inserts_per_s: sqlite.raw_inserts_per_s,
   sqlite_ratio_chained_vs_raw: sqlite.ratio_chained_vs_raw,
+  sqlite_ratio_chained_vs_raw_totals: sqlite.ratio_totals,
   postgres_chained_appends_per_s: postgres.chained_appends_per_s ?? null,
   postgres_raw_inserts_per_s: postgres.raw_inserts_per_s ?? null,
   postgres_ratio_chained_vs_raw: postgres.ratio_chained_vs_raw ?? null,
+  postgres_ratio_chained_vs_raw_totals: postgres.ratio_totals ?? null,
   ...Object.fromEntries(
     sizes.flatMap((size) => [
       [`sqlite_run_p50_ms_${size}`, sqlite[`q${size}`].run_p50_ms],
