@@ -1,5 +1,5 @@
 import type { ToolDefinition } from "./ToolDefinition.js"
-import { ToolDefinitionError } from "./ToolDefinition.js"
+import { renamed, ToolDefinitionError } from "./ToolDefinition.js"
 
 /** A tool as the model sees it: name, description and the JSON Schema of its arguments. */
 export interface ToolDescriptor {
@@ -59,7 +59,7 @@ export const makeToolRegistry = (
           detail: "plugin tools are namespaced by the runtime; use a plain name"
         })
       }
-      add({ ...tool, name: `${namespace}.${tool.name}`, plugin })
+      add(renamed(tool, `${namespace}.${tool.name}`, plugin))
     }
   }
   const list = [...byName.values()]
