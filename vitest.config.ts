@@ -9,6 +9,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores on CI machines: keep workers low so integration tests do not starve each other.
     maxWorkers: 2,
-    reporters: ["default"]
+    reporters: ["default", "./scripts/summary-reporter.ts"]
   }
 })
