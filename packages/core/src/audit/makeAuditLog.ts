@@ -387,7 +387,16 @@ export const makeAuditLog = (backend: AuditBackend): AuditLogShape => {
           )
         }
         const list = decoded.success as ReadonlyArray<AuditRecord>
-        const outcome = yield* backend.append(instance, (head) => checkContinuation(instance, head, list))
+        // An imported retention anchor replays its prune, so a copy keeps the same records.
+        const pruneThrough = list.reduce<number | undefined>((max, r) => {
+          const anchor = anchorOf(r)
+          return anchor === undefined ? max : Math.max(max ?? 0, anchor.prunedThroughSeq)
+        }, undefined)
+        const outcome = yield* backend.append(
+          instance,
+          (head) => checkContinuation(instance, head, list),
+          pruneThrough === undefined ? undefined : { pruneThrough }
+        )
         if (outcome._tag === "duplicate-record-id") {
           return yield* new ConflictError({
             reason: "chain-mismatch",

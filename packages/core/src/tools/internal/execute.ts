@@ -1,6 +1,6 @@
 import { canonicalJson } from "../../hash.js"
 import { makeScrubber } from "../../secrets/redact.js"
-import type { ToolContext, ToolDefinition } from "../ToolDefinition.js"
+import { handlerOf, type ToolContext, type ToolDefinition } from "../ToolDefinition.js"
 
 /** How running a handler ended, before it is recorded. */
 export type ExecutionResult =
@@ -84,7 +84,8 @@ export const executeHandler = async (
     else parent?.addEventListener("abort", onAbort, { once: true })
   })
   try {
-    const run = Promise.resolve().then(() => tool.handler(args, { ...context, signal: controller.signal }))
+    const handler = handlerOf(tool)
+    const run = Promise.resolve().then(() => handler(args, { ...context, signal: controller.signal }))
     // A late rejection of an abandoned handler must not become an unhandled rejection.
     run.catch(() => {})
     const raced = await Promise.race([run.then((value) => ({ value })), stopped])
