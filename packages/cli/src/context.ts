@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs"
 import { resolve } from "node:path"
-import { Config } from "@bga/core"
+import { type Config, Gateway } from "@bga/core"
 import {
   make as makePluginHost,
   type PluginGovernanceRecorder,
@@ -17,17 +17,25 @@ export interface ConfigOptions {
   readonly auditFile?: string
 }
 
-/**
- * Loads the configuration: the file named by --config, else `bga.config.json` in the working
- * folder when present, else the defaults (an empty keyring, so nothing is trusted).
- */
-export const loadConfig = (io: CliIo, options: ConfigOptions): Config.BgaConfig => {
+/** The configuration file: --config, else `bga.config.json` in the working folder when present. */
+export const configPath = (io: CliIo, options: ConfigOptions): string | undefined => {
   const path =
     options.config ?? (existsSync(resolve(io.cwd, "bga.config.json")) ? "bga.config.json" : undefined)
-  if (path === undefined) return Config.defaultConfig()
-  const loaded = Config.loadConfigFile(resolve(io.cwd, path))
+  return path === undefined ? undefined : resolve(io.cwd, path)
+}
+
+/**
+ * Loads the configuration: the file named by --config, else `bga.config.json` in the working
+ * folder when present, else the defaults (an empty keyring, so nothing is trusted). The file
+ * may carry a `gateway` section (the gateway host's settings); every other key is checked
+ * strictly by the core loader.
+ */
+export const loadConfig = (io: CliIo, options: ConfigOptions): Config.BgaConfig => {
+  const path = configPath(io, options)
+  if (path === undefined) return Result.getOrThrow(Gateway.decodeGatewayConfig({})).config
+  const loaded = Gateway.loadGatewayConfigFile(path)
   if (Result.isFailure(loaded)) throw new CliFailure(loaded.failure.message)
-  return loaded.success
+  return loaded.success.config
 }
 
 /**

@@ -7,3 +7,4 @@
 export { type ConfigOptions, cliRecorder, hostFrom, loadConfig } from "./context.js"
 export { CliFailure, type CliIo, processIo } from "./io.js"
 export { type CommandGroup, commandGroups, makeProgram, runCli } from "./program.js"
+export { loadGatewayConfig, withStore } from "./storage.js"

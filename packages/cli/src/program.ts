@@ -1,15 +1,25 @@
 import { Command, CommanderError } from "commander"
+import { registerAuditCommands } from "./commands/audit.js"
+import { registerGatewayCommands } from "./commands/gateway.js"
+import { registerKeysCommands } from "./commands/keys.js"
 import { registerPluginCommands } from "./commands/plugin/index.js"
+import { registerPolicyCommands } from "./commands/policy.js"
 import { CliFailure, type CliIo } from "./io.js"
 
 /**
- * One group of commands (`plugin`, and later `gateway`, `keys`, `audit`, `policy`): each area
- * adds itself to this list with a register function; nothing else in the CLI changes.
+ * One group of commands (`plugin`, `gateway`, `keys`, `audit`, `policy`): each area adds itself
+ * to this list with a register function; nothing else in the CLI changes.
  */
 export type CommandGroup = (program: Command, io: CliIo) => void
 
 /** The command groups of `bga`. */
-export const commandGroups: ReadonlyArray<CommandGroup> = [registerPluginCommands]
+export const commandGroups: ReadonlyArray<CommandGroup> = [
+  registerPluginCommands,
+  registerGatewayCommands,
+  registerKeysCommands,
+  registerAuditCommands,
+  registerPolicyCommands
+]
 
 /** Builds the `bga` program with output bound to `io`. */
 export const makeProgram = (io: CliIo, groups: ReadonlyArray<CommandGroup> = commandGroups): Command => {
