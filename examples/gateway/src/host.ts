@@ -102,7 +102,7 @@ export const startGatewayHost = async (options: GatewayHostOptions): Promise<Gat
 
   const base = Layer.mergeAll(
     Layer.succeed(Config.ConfigService, config),
-    storageLayer(config),
+    storageLayer(config, { sqliteSynchronous: settings.sqliteSynchronous }),
     Layer.succeed(Secrets.Secrets, options.secrets ?? Secrets.makeEnv()),
     Layer.succeed(ModelModule.ModelPort, options.model)
   )

@@ -11,13 +11,14 @@ import { Effect, Layer, Redacted, Result } from "effect"
  * created), PostgreSQL (`storage.url` is a secret reference) or memory (throwaway).
  */
 export const storageLayer = (
-  config: Config.BgaConfig
+  config: Config.BgaConfig,
+  options: { readonly sqliteSynchronous?: "FULL" | "NORMAL" } = {}
 ): Layer.Layer<Storage.StoragePorts, Storage.StorageError | Config.ConfigError> => {
   const storage = config.storage
   switch (storage.kind) {
     case "sqlite":
       if (storage.path !== ":memory:") mkdirSync(dirname(storage.path), { recursive: true, mode: 0o700 })
-      return StorageSqlite.layer({ path: storage.path })
+      return StorageSqlite.layer({ path: storage.path, synchronous: options.sqliteSynchronous ?? "FULL" })
     case "postgres": {
       const url = Config.resolveSecret(storage.url)
       if (Result.isFailure(url)) return Layer.effectContext(Effect.fail(url.failure))

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Gateway, newId } from "@bga/core"
-import { Effect, Fiber } from "effect"
+import { Effect, type Exit, Fiber } from "effect"
 import type { Logger } from "../logger.js"
 import { isJsonContentType, readBody } from "./body.js"
 import { adminHeaders, type StaticFile } from "./staticFiles.js"
@@ -132,20 +132,24 @@ export const makeHttpTransport = (options: HttpTransportOptions): HttpTransport 
       }
       body = read.text
     }
-    const fiber = Effect.runFork(
-      gateway.call({
-        method: name,
-        body,
-        credential: bearer(request.headers.authorization),
-        clientAddress: request.socket.remoteAddress ?? "unknown",
-        requestId
+    const exit = await new Promise<Exit.Exit<Gateway.GatewayResult>>((resolve) => {
+      const fiber = Effect.runFork(
+        gateway.call({
+          method: name,
+          body,
+          credential: bearer(request.headers.authorization),
+          clientAddress: request.socket.remoteAddress ?? "unknown",
+          requestId
+        })
+      )
+      const timer = setTimeout(() => {
+        Effect.runFork(Fiber.interrupt(fiber))
+      }, limits.requestTimeoutMs)
+      fiber.addObserver((result) => {
+        clearTimeout(timer)
+        resolve(result)
       })
-    )
-    const timer = setTimeout(() => {
-      Effect.runFork(Fiber.interrupt(fiber))
-    }, limits.requestTimeoutMs)
-    const exit = await Effect.runPromise(Fiber.await(fiber))
-    clearTimeout(timer)
+    })
     if (exit._tag !== "Success") {
       return sendError(
         response,

@@ -64,6 +64,12 @@ export const GatewaySettings = Schema.Struct({
     }),
     {}
   ),
+  /**
+   * SQLite durability when `storage.kind` is `sqlite`: `FULL` (default) puts every commit on
+   * disk before it is acknowledged, also across power loss; `NORMAL` survives a crash of the
+   * process but may lose the last commits on power loss, and is far faster on slow disks.
+   */
+  sqliteSynchronous: withDefault(Schema.Literals(["FULL", "NORMAL"]), "FULL"),
   /** Serve the admin UI at `/admin/`. */
   adminUi: withDefault(Schema.Boolean, true)
 }).annotate({ identifier: "GatewaySettings" })

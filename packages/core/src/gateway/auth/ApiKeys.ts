@@ -10,7 +10,7 @@ import { KeyValue, type KeyValueShape } from "../../storage/KeyValue.js"
 import type { Scope } from "../scopes.js"
 import { type ApiKeyInfo, ApiKeyRecord, boundFields, CreateKeyInput, infoOf } from "./ApiKeyRecord.js"
 import { defaultAddressLockout, defaultKeyLockout, Lockout, type LockoutLimits } from "./lockout.js"
-import { formatToken, keyMac, newSecret, parseToken, sameDigest } from "./token.js"
+import { formatToken, keyMac, newSecret, parseToken, pepperKey, sameDigest } from "./token.js"
 
 /**
  * Where keys live: the `KeyValue` port of the key's customer instance, under this namespace.
@@ -127,7 +127,7 @@ const keyEvent = (record: ApiKeyRecord, eventType: string, payload: JsonObject) 
 export const make = (kv: KeyValueShape, audit: AuditLogShape, options: ApiKeysOptions): ApiKeysShape => {
   const pepperText = Redacted.value(options.pepper)
   if (pepperText.length < 32) throw new Error("the API key pepper must have at least 32 characters")
-  const pepper = Buffer.from(pepperText, "utf8")
+  const pepper = pepperKey(Buffer.from(pepperText, "utf8"))
   const keyLockout = new Lockout({ ...defaultKeyLockout, ...options.lockout?.key })
   const addressLockout = new Lockout({ ...defaultAddressLockout, ...options.lockout?.address })
   const dummy: ApiKeyRecord = {
