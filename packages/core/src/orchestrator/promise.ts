@@ -56,7 +56,7 @@ export interface CreateOrchestratorOptions extends Omit<OrchestratorOptions, "to
   /** The model every run talks to: `AiSdkModel.make(...)`, `ScriptedModel.make(...)`, or `fromPromise`. */
   readonly model: ModelPortShape
   /** The tools runs may call (each still needs a policy rule that allows it). */
-  readonly tools?: ToolRegistry | ReadonlyArray<ToolDefinition<never>>
+  readonly tools?: ToolRegistry | ReadonlyArray<ToolDefinition>
   /** The policy document (JSON value); without one only the platform baseline applies. */
   readonly policy?: unknown
   /** The BGA configuration (B2B defaults for what is left out). */

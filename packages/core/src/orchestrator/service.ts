@@ -80,6 +80,8 @@ export interface OrchestratorOptions {
   /** Retries of a model step that failed with a retryable error (default 2). */
   readonly modelRetries?: number
   readonly modelRetryDelayMs?: number
+  /** How long a stopping worker may take to put its runs back in the queue (default 5 s). */
+  readonly shutdownTimeoutMs?: number
   /**
    * The tool registry the tool runtime was built from: tells which tools are idempotent (may
    * run again after a crash) and which arguments to hide from re-approvals. Without it every

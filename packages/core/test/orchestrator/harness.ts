@@ -55,6 +55,8 @@ export const testPolicy = {
 export interface ToolLog {
   readonly calls: Array<{ readonly tool: string; readonly args: unknown }>
   readonly aborts: Array<string>
+  /** Called by every handler as it runs (e.g. to freeze storage mid-call). */
+  onCall?: ((tool: string) => void) | undefined
 }
 
 export const makeTools = (log: ToolLog, options: { readonly slowMs?: number } = {}) => {
@@ -65,6 +67,7 @@ export const makeTools = (log: ToolLog, options: { readonly slowMs?: number } = 
     idempotent: true,
     handler: ({ email }) => {
       log.calls.push({ tool: "lookup", args: { email } })
+      log.onCall?.("lookup")
       return { email, plan: "gold" }
     }
   })
@@ -74,6 +77,7 @@ export const makeTools = (log: ToolLog, options: { readonly slowMs?: number } = 
     parameters: Schema.Struct({ cents: Schema.Number }),
     handler: ({ cents }) => {
       log.calls.push({ tool: "charge", args: { cents } })
+      log.onCall?.("charge")
       return { charged: cents }
     }
   })
@@ -111,7 +115,36 @@ export const makeTools = (log: ToolLog, options: { readonly slowMs?: number } = 
         })
       })
   })
-  return [lookup, charge, refund, deleteAccount, slow] as ReadonlyArray<ToolDefinition<never>>
+  return [lookup, charge, refund, deleteAccount, slow] as ReadonlyArray<ToolDefinition>
+}
+
+/**
+ * Wraps storage so that, once frozen, every call hangs: the process "stops" for storage (its
+ * writes never land, its heartbeats never renew), as a crashed or stalled worker looks to the
+ * others. What was written before the freeze stays for the next orchestrator.
+ */
+export const freezable = (storage: Context.Context<StoragePorts>) => {
+  const state = { frozen: false }
+  const wrap = <S extends object>(shape: S): S => {
+    const out: Record<string, unknown> = {}
+    for (const [name, method] of Object.entries(shape)) {
+      out[name] =
+        typeof method === "function"
+          ? (...args: Array<unknown>) =>
+              Effect.suspend(() =>
+                state.frozen
+                  ? Effect.never
+                  : (method as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args)
+              )
+          : method
+    }
+    return out as S
+  }
+  const context = Context.make(RunStore, wrap(Context.get(storage, RunStore))).pipe(
+    Context.add(ApprovalStore, wrap(Context.get(storage, ApprovalStore))),
+    Context.add(AuditLog, wrap(Context.get(storage, AuditLog)))
+  )
+  return { context, freeze: () => (state.frozen = true) }
 }
 
 export interface Stack {
@@ -122,6 +155,9 @@ export interface Stack {
   readonly model: ScriptedModel.ScriptedModel
   readonly tools: ToolLog
   readonly events: Array<RunEventV1>
+  /** Makes this stack's storage hang from now on (a stalled or dead worker). */
+  readonly freeze: () => void
+  readonly storage: Context.Context<StoragePorts>
 }
 
 /** Builds storage, the real policy engine and tool runtime, a scripted model and the orchestrator. */
@@ -130,21 +166,27 @@ export const makeStack = (options: {
   readonly orchestrator?: Orchestrator.OrchestratorOptions
   readonly storage?: Layer.Layer<StoragePorts, unknown>
   readonly config?: BgaConfigInput
-  readonly tools?: (log: ToolLog) => ReadonlyArray<ToolDefinition<never>>
+  readonly tools?: (log: ToolLog) => ReadonlyArray<ToolDefinition>
   readonly slowMs?: number
+  /** Shared with another stack (a second process on the same database). */
+  readonly storageContext?: Context.Context<StoragePorts>
+  readonly toolLog?: ToolLog
 }) =>
   Effect.gen(function* () {
-    const log: ToolLog = { calls: [], aborts: [] }
+    const log: ToolLog = options.toolLog ?? { calls: [], aborts: [] }
     const events: Array<RunEventV1> = []
     const config = yield* Effect.fromResult(Config.decodeConfig(options.config ?? {}))
     const policy = yield* Effect.fromResult(Policy.makePolicy(testPolicy, { config }))
     const registry = makeToolRegistry(
-      (options.tools ?? ((l) => makeTools(l, { slowMs: options.slowMs })))(log)
+      (
+        options.tools ?? ((l) => makeTools(l, options.slowMs === undefined ? {} : { slowMs: options.slowMs }))
+      )(log)
     )
     const model = ScriptedModel.make(options.script)
-    const storage = yield* Layer.build(options.storage ?? StorageMemory.layer)
+    const storage = options.storageContext ?? (yield* Layer.build(options.storage ?? StorageMemory.layer))
+    const frozen = freezable(storage)
     const base = Layer.mergeAll(
-      Layer.succeedContext(storage),
+      Layer.succeedContext(frozen.context),
       Layer.succeed(Config.ConfigService, config),
       Layer.succeed(Policy.PolicyEngine, Policy.make(policy, { record: () => Effect.void })),
       Layer.succeed(Secrets.Secrets, Secrets.makeMemory({})),
@@ -167,7 +209,9 @@ export const makeStack = (options: {
       approvals: Context.get(storage, ApprovalStore),
       model,
       tools: log,
-      events
+      events,
+      freeze: frozen.freeze,
+      storage
     } satisfies Stack
   })
 

@@ -30,6 +30,7 @@ export interface ResolvedOptions {
   readonly approvalDenied: "tell_model" | "fail"
   readonly modelRetries: number
   readonly modelRetryDelayMs: number
+  readonly shutdownTimeoutMs: number
   readonly isIdempotent: (toolName: string) => boolean
   /** What this process knows of a tool (from the registry given in the options). */
   readonly toolInfo: (

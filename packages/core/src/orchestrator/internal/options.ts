@@ -45,6 +45,7 @@ const Settings = Schema.Struct({
   approvalDenied: Schema.optionalKey(Schema.Literals(["tell_model", "fail"])),
   modelRetries: Schema.optionalKey(Int(0, 10)),
   modelRetryDelayMs: Schema.optionalKey(Int(0, 600_000)),
+  shutdownTimeoutMs: Schema.optionalKey(Int(0, 600_000)),
   customerInstances: Schema.optionalKey(Schema.Array(Schema.String).check(Schema.isMaxLength(100_000)))
 })
 
@@ -54,7 +55,7 @@ const decodeSettings = decodeUnknown(Settings, "OrchestratorOptions")
 export const resolveOptions = (
   options: OrchestratorOptions
 ): Result.Result<ResolvedOptions, InvalidInputError> => {
-  const { log, onEvent, system, tools, ...data } = options
+  const { log, onEvent, recoverOnStart: _recover, system, tools, ...data } = options
   const decoded = decodeSettings(data)
   if (Result.isFailure(decoded)) return Result.fail(decoded.failure)
   const o = decoded.success
@@ -84,6 +85,7 @@ export const resolveOptions = (
     approvalDenied: o.approvalDenied ?? "tell_model",
     modelRetries: o.modelRetries ?? 2,
     modelRetryDelayMs: o.modelRetryDelayMs ?? 500,
+    shutdownTimeoutMs: o.shutdownTimeoutMs ?? 5_000,
     toolInfo: (name) => tools?.get(name),
     isIdempotent: (name) => tools?.get(name)?.idempotent ?? false,
     customerInstances: o.customerInstances ?? [],

@@ -313,7 +313,7 @@ const stopping = (env: Env, s: SessionState) =>
     if (Result.isSuccess(requeued) && requeued.success._tag === "Won") {
       yield* Effect.ignore(env.runs.releaseLease(s.run.customerInstanceId, s.run.runId, s.fence))
     }
-  }).pipe(Effect.timeout(5_000), Effect.ignore)
+  }).pipe(Effect.timeout(env.options.shutdownTimeoutMs), Effect.ignore)
 
 /** Logs what ended a session that did not end its run. */
 export const describeStop = (cause: Cause.Cause<Stop>): Readonly<Record<string, unknown>> | undefined => {
