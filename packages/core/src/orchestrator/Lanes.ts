@@ -38,6 +38,8 @@ export interface LaneTicket {
   readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Gives the place back unused (leaves the queue, or frees the slot if it was granted). */
   readonly cancel: () => void
+  /** True once the slot is granted: `run` will not wait. */
+  readonly granted: () => boolean
 }
 
 /** What waits in a lane: a way to wake the fiber whose turn it is. */
@@ -92,7 +94,8 @@ export const make = (limits: LaneLimits): Lanes => {
             Effect.ensuring(Effect.sync(giveBack))
           )
         ),
-      cancel: giveBack
+      cancel: giveBack,
+      granted: () => waiter.granted
     })
   }
 

@@ -250,17 +250,23 @@ export const make = (
             yield* env.schedule({ customerInstanceId: ci, runId: run.runId, reason: "scan" })
           return { run: yield* view(run), created: false }
         }
-        const recorded = yield* Effect.result(appendEvents(env, ci, [createdEvent(run)]))
-        if (Result.isFailure(recorded)) {
-          ticket.success.cancel()
-          return yield* Effect.fail(toOrchestratorError(run.runId)(recorded.failure))
+        // A run that starts at once records its creation together with its start (one append);
+        // one that must wait in its lane records it now, so its timeline shows it queued.
+        const startsNow = ticket.success.granted()
+        if (!startsNow) {
+          const recorded = yield* Effect.result(appendEvents(env, ci, [createdEvent(run)]))
+          if (Result.isFailure(recorded)) {
+            ticket.success.cancel()
+            return yield* Effect.fail(toOrchestratorError(run.runId)(recorded.failure))
+          }
         }
         yield* runner.schedule(env, {
           customerInstanceId: ci,
           runId: run.runId,
           reason: "created",
           record: run,
-          ticket: ticket.success
+          ticket: ticket.success,
+          createdRecorded: !startsNow
         })
         return {
           run: { run, usage: { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0 } } satisfies RunView,

@@ -51,6 +51,8 @@ export interface ScheduleRequest {
    * `scan`: a sweep found it (recovery, stale work); skipped if the run is already here.
    */
   readonly reason: "created" | "trigger" | "scan"
+  /** For `created`: false when the creation event is still to be recorded (with the start). */
+  readonly createdRecorded?: boolean
 }
 
 /** Everything the orchestrator's parts share. */

@@ -1,4 +1,4 @@
-import { InvalidInputError } from "../../json/JsonError.js"
+import type { InvalidInputError } from "../../json/JsonError.js"
 import { OrchestratorError } from "../Orchestrator.js"
 
 /**
@@ -14,8 +14,9 @@ export const toOrchestratorError =
     readonly message: string
     readonly reason?: unknown
   }): OrchestratorError | InvalidInputError => {
-    if (error instanceof InvalidInputError) return error
-    if (error instanceof OrchestratorError) return error
+    // Matched by tag: an adapter may carry its own copy of the error classes.
+    if (error._tag === "@bga/core/InvalidInputError") return error as InvalidInputError
+    if (error._tag === "@bga/core/OrchestratorError") return error as OrchestratorError
     const id = runId === undefined ? {} : { runId }
     switch (error._tag) {
       case "@bga/core/NotFoundError":

@@ -2,7 +2,7 @@ import { Effect, Result } from "effect"
 import type { RunEventV1 } from "../../contracts/RunEvent.js"
 import type { RunState } from "../../contracts/RunState.js"
 import type { InvalidInputError } from "../../json/JsonError.js"
-import { ConflictError, type NotFoundError, type StorageError } from "../../storage/errors.js"
+import type { ConflictError, NotFoundError, StorageError } from "../../storage/errors.js"
 import type { RunRecord } from "../../storage/RunRecord.js"
 import { type RunEventContext, runCreated, runEventContext, stateChanged } from "../RunEvents.js"
 import { type IllegalTransitionError, type RunLifecycleEvent, transition } from "../RunStateMachine.js"
@@ -175,7 +175,8 @@ export const claim = (
     const appended = yield* Effect.result(appendEvents(env, run.customerInstanceId, batch))
     if (Result.isFailure(appended)) {
       const error = appended.failure
-      if (error instanceof ConflictError && error.reason === "already-exists") {
+      // Matched by tag: an adapter may carry its own copy of the error classes.
+      if (error._tag === "@bga/core/ConflictError" && error.reason === "already-exists") {
         const latest = yield* settle(env, yield* env.runs.get(run.customerInstanceId, run.runId))
         if (latest.version === run.version && batch.length > 1) {
           // Nobody claimed this version: some of the extra events were on record already (an

@@ -8,7 +8,7 @@ import * as RunEvents from "../RunEvents.js"
 import { isTerminal } from "../RunStateMachine.js"
 import { approvalResolvedEvent, approvalStatus, requestReapproval } from "./approvals.js"
 import type { Env, ScheduleRequest } from "./env.js"
-import { appendEvents, claim, contextOf, ensureCreated, settle } from "./journal.js"
+import { appendEvents, claim, contextOf, createdEvent, ensureCreated, settle } from "./journal.js"
 import { change, end, infrastructure, persist, type SessionState, Stop } from "./state.js"
 import { applyApproval, awaitApproval, modelStep, toolCall } from "./steps.js"
 
@@ -104,7 +104,13 @@ const loop = (env: Env, s: SessionState, justRequested: boolean) =>
  * left by a dead worker) to RUNNING, applying crash recovery and approval decisions on the way.
  * Returns false when there is nothing to run (the approval is still pending, the run ended).
  */
-const enter = (env: Env, s: SessionState, previousWorkerId: string | undefined) =>
+const enter = (
+  env: Env,
+  s: SessionState,
+  previousWorkerId: string | undefined,
+  request: ScheduleRequest,
+  fresh: boolean
+) =>
   Effect.gen(function* () {
     for (let i = 0; i < 8; i++) {
       if (isTerminal(s.run.state)) return false
@@ -132,7 +138,14 @@ const enter = (env: Env, s: SessionState, previousWorkerId: string | undefined) 
                   actions: plan.actions
                 })
               ]
-        yield* change(env, s, { type: "start", workerId: env.options.workerId }, { after: recovered })
+        // A run just created here records its creation in the same append as its start.
+        const creation = fresh && request.createdRecorded === false ? [createdEvent(s.run)] : []
+        yield* change(
+          env,
+          s,
+          { type: "start", workerId: env.options.workerId },
+          { before: creation, after: recovered }
+        )
         if (plan === undefined) return true
         s.cp = plan.checkpoint
         s.dirty = true
@@ -263,7 +276,7 @@ export const runSession = (
     const beat = yield* Effect.forkChild(heartbeat(env, s))
     const previousWorkerId = before.lease?.workerId
     const work = Effect.gen(function* () {
-      if (!(yield* enter(env, s, previousWorkerId))) return
+      if (!(yield* enter(env, s, previousWorkerId, request, fresh))) return
       yield* loop(
         env,
         s,

@@ -197,10 +197,11 @@ export const toolCall = (
     const call = progress.call
     const approvalId = progress.status === "approved" ? progress.approvalId : undefined
     const attemptId = newId()
+    const argsHash = safeHash(call.args)
     s.cp = setToolCall(s.cp, {
       status: "started",
       call,
-      argsHash: progress.status === "approved" ? progress.argsHash : safeHash(call.args),
+      argsHash: progress.status === "approved" ? progress.argsHash : argsHash,
       invocationId: attemptId,
       startedAt: new Date().toISOString(),
       idempotent: env.options.isIdempotent(call.name),
@@ -209,7 +210,7 @@ export const toolCall = (
     const requested = RunEvents.toolRequested(s.context, "RUNNING", {
       toolCallId: call.id,
       toolName: call.name,
-      argsHash: safeHash(call.args)
+      argsHash
     })
     s.pending.push({
       ...requested,
