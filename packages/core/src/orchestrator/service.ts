@@ -7,7 +7,7 @@ import type { RunEventV1 } from "../contracts/RunEvent.js"
 import type { RunRequestV2 as Request } from "../contracts/RunRequest.js"
 import { RunRequestV2 } from "../contracts/RunRequest.js"
 import { RunState } from "../contracts/RunState.js"
-import { InvalidInputError } from "../json/JsonError.js"
+import type { InvalidInputError } from "../json/JsonError.js"
 import { ModelPort } from "../model/ModelPort.js"
 import { ApprovalStore } from "../storage/ApprovalStore.js"
 import { RunStore } from "../storage/RunStore.js"
@@ -370,5 +370,3 @@ export const layer = (
   options: OrchestratorOptions = {}
 ): Layer.Layer<Orchestrator, InvalidInputError, OrchestratorRequirements> =>
   Layer.effect(Orchestrator, make(options))
-
-export { InvalidInputError }

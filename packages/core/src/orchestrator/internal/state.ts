@@ -60,12 +60,7 @@ export const save = (env: Env, s: SessionState): Effect.Effect<ReadonlyArray<Run
     const outbox = s.pending
     const next: RunCheckpoint = { ...s.cp, outbox }
     const data = encodeCheckpoint(next)
-    if (Result.isFailure(data)) {
-      return yield* new Stop({
-        why: "infrastructure",
-        detail: `the checkpoint could not be written: ${data.failure.message}`
-      })
-    }
+    if (Result.isFailure(data)) return yield* unwritable(env, s, data.failure.message)
     const written = yield* Effect.result(
       env.runs.appendCheckpoint(s.run.customerInstanceId, s.run.runId, {
         data: data.success as never,
@@ -80,6 +75,8 @@ export const save = (env: Env, s: SessionState): Effect.Effect<ReadonlyArray<Run
           detail: error.message
         })
       }
+      // Refused as input (too large): trying again would fail the same way, after every restart.
+      if (error._tag === "@bga/core/InvalidInputError") return yield* unwritable(env, s, error.message)
       return yield* infrastructure("saving a checkpoint")(error)
     }
     s.cp = next
@@ -87,6 +84,22 @@ export const save = (env: Env, s: SessionState): Effect.Effect<ReadonlyArray<Run
     s.dirty = false
     return outbox
   })
+
+/** A checkpoint that can never be written ends the run rather than failing every resume. */
+const unwritable = (env: Env, s: SessionState, detail: string): Effect.Effect<never, Stop> =>
+  Effect.flatMap(
+    end(
+      env,
+      s,
+      {
+        type: "fail",
+        reason: "checkpoint_invalid",
+        detail: `the run's state could not be saved: ${detail}`.slice(0, 2000)
+      },
+      []
+    ),
+    () => Effect.fail(new Stop({ why: "ended", detail }))
+  )
 
 /** Saves the checkpoint and appends its outbox: the state before an effect leaves the process. */
 export const persist = (env: Env, s: SessionState): Effect.Effect<void, Stop> =>

@@ -57,7 +57,28 @@ const generate = (
     }
   })
 
-const userText = (s: SessionState) => s.run.request
+/** Longest final answer kept in the `run.output` event (and shown as the run's output). */
+const maxOutputChars = 100_000
+
+/**
+ * Tool results are matched to calls by id, so the ids of one step must differ; a provider that
+ * repeats one would otherwise leave a call that never finishes. Repeats get a suffix.
+ */
+const uniqueCallIds = (response: ModelResponse): ModelResponse => {
+  const seen = new Set<string>()
+  let changed = false
+  const toolCalls = response.toolCalls.map((call, index) => {
+    if (!seen.has(call.id)) {
+      seen.add(call.id)
+      return call
+    }
+    changed = true
+    const id = `${call.id.slice(0, 480)}#${index}`
+    seen.add(id)
+    return { ...call, id }
+  })
+  return changed ? { ...response, toolCalls } : response
+}
 
 /** A model step: budgets first, then the model, then the step is recorded or the run ends. */
 export const modelStep = (env: Env, s: SessionState): Effect.Effect<Next, Stop> =>
@@ -79,8 +100,7 @@ export const modelStep = (env: Env, s: SessionState): Effect.Effect<Next, Stop> 
     }
     // The results of finished calls are durable before the next model call can take long.
     yield* persist(env, s)
-    const request = userText(s)
-    const system = env.options.system?.(request)
+    const system = env.options.system?.(s.run.request)
     const modelRequest: ModelRequest = {
       ...(system === undefined ? {} : { system }),
       messages: s.cp.messages,
@@ -96,7 +116,7 @@ export const modelStep = (env: Env, s: SessionState): Effect.Effect<Next, Stop> 
       yield* end(env, s, { type: "fail", reason: "model_error", detail: error.message.slice(0, 2000) }, [])
       return "done"
     }
-    const response = generated.success
+    const response = uniqueCallIds(generated.success)
     const costMicros = costOf(response.usage, env.options.pricing)
     env.usage.add(ci, { ...response.usage, costMicros })
     const next = recordModelStep(s.cp, response, env.options.pricing)
@@ -147,10 +167,11 @@ export const modelStep = (env: Env, s: SessionState): Effect.Effect<Next, Stop> 
         )
         return "done"
       }
-      yield* end(env, s, { type: "complete" }, [
-        stepEvent,
-        RunEvents.output(s.context, "RUNNING", response.text)
-      ])
+      const text =
+        response.text.length > maxOutputChars
+          ? `${response.text.slice(0, maxOutputChars)}\n[output truncated: ${response.text.length} characters]`
+          : response.text
+      yield* end(env, s, { type: "complete" }, [stepEvent, RunEvents.output(s.context, "RUNNING", text)])
       return "done"
     }
     s.cp = next
