@@ -19,11 +19,18 @@
 // store backs each BGA round so the audit chain does not grow without bound. Build first
 // (`pnpm build`); BENCH_QUICK=1 finishes in well under 30 s. The last line is one JSON object.
 import { performance } from "node:perf_hooks"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { invokeFunctionTool, tool as openaiTool, RunContext } from "@openai/agents-core"
 import { Context, Effect, Result } from "effect"
 import { z } from "zod"
 import { StorageMemory } from "../../storage-memory/dist/index.js"
 import { Audit, Config, hashOf, Model, newId, Policy, Secrets, Storage, Tools } from "../dist/index.js"
+
+// A full collection before each timed round (not timed), so that each path pays for collecting
+// its own garbage and not for what the path timed before it left behind.
+setFlagsFromString("--expose-gc")
+const collectGarbage = runInNewContext("gc")
 
 const quick = process.env.BENCH_QUICK === "1"
 const rounds = quick ? 7 : 9
@@ -251,7 +258,10 @@ const benchStart = performance.now()
 for (let r = 0; r < rounds; r++) {
   current = makeRuntime()
   const order = names.map((_, i) => names[(i + r) % names.length])
-  for (const name of order) roundMeans[name].push(await timeRound(paths[name], callsPerRound, samples[name]))
+  for (const name of order) {
+    collectGarbage()
+    roundMeans[name].push(await timeRound(paths[name], callsPerRound, samples[name]))
+  }
 }
 const benchSeconds = (performance.now() - benchStart) / 1000
 if (hashSink === 0) fail("no hash computed")
@@ -287,6 +297,7 @@ const stageUs = {}
 for (const [name, fn] of Object.entries(stages)) {
   current = makeRuntime()
   await timeRound(fn, stageCalls / 4)
+  collectGarbage()
   const stageSamples = []
   await timeRound(fn, stageCalls, stageSamples)
   stageUs[name] = us(median(stageSamples))
