@@ -12,7 +12,8 @@
 //   openai_agents_function_tool
 //                         @openai/agents-core `tool({ parameters: zod, execute })`, called with
 //                         the argument text through `invokeFunctionTool`, as its runner does
-//                         (timeout, zod parse, error function); no policy, no audit
+//                         (JSON parse and zod validation, errors turned into tool output; no
+//                         timeout, its default, where BGA always arms one); no policy, no audit
 //
 // Paths are timed in alternating rounds (order rotated each round); each round reports its mean,
 // the median round mean is the figure, and p50/p95 come from every timed call. A fresh in-memory
