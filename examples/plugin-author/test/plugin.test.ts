@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Audit, Config, newId, Policy, Secrets, Storage, Tools } from "@bga/core"
 import {
   detectSandboxLauncher,
   generateSigningKey,
@@ -10,9 +11,11 @@ import {
   parsePrivateKey,
   signCatalog,
   signPackage,
+  toolsOf,
   trustPolicyFromConfig
 } from "@bga/core/plugins"
-import { Effect, Result } from "effect"
+import { StorageMemory } from "@bga/storage-memory"
+import { Context, Effect, Layer, Result } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { greet, noteKey } from "../plugin/tools.js"
 
@@ -89,9 +92,9 @@ describe("the published example plugin", () => {
     try {
       expect(plugin.isolation).toBe("isolated")
       expect(plugin.tools().map((t) => t.qualifiedName)).toEqual([
-        "hello-tools.greet",
-        "hello-tools.save_note",
-        "hello-tools.list_notes"
+        "acme-hello-tools.greet",
+        "acme-hello-tools.save_note",
+        "acme-hello-tools.list_notes"
       ])
       expect(await Effect.runPromise(plugin.invokeTool("greet", { name: "Ada", style: "excited" }))).toBe(
         "Hello, Ada!"
@@ -101,6 +104,49 @@ describe("the published example plugin", () => {
         saved: 2
       })
       expect(await Effect.runPromise(plugin.invokeTool("list_notes", {}))).toEqual(["first", "second"])
+      // Through the tool runtime, a plugin tool is governed like any other: decided, audited.
+      const context = await Effect.runPromise(Effect.scoped(Layer.build(StorageMemory.layer)))
+      const audit = Context.get(context, Audit.AuditLog)
+      const config = Result.getOrThrow(Config.decodeConfig({}))
+      const policy = Result.getOrThrow(
+        Policy.makePolicy(
+          {
+            version: 1,
+            deployment: {
+              rules: [
+                {
+                  id: "allow-hello",
+                  effect: "allow",
+                  rationale: "the example plugin",
+                  actions: "tool.invoke",
+                  resource: { names: "acme-hello-tools.*" }
+                }
+              ]
+            }
+          },
+          { config }
+        )
+      )
+      const runtime = Tools.toPromise(
+        Tools.make({
+          registry: Tools.makeToolRegistry([], [toolsOf(plugin)]),
+          config,
+          policy: Policy.make(policy, { record: () => Effect.void }),
+          audit,
+          approvals: Context.get(context, Storage.ApprovalStore),
+          secrets: Secrets.makeMemory({})
+        })
+      )
+      const outcome = await runtime.invoke({
+        customerInstanceId: "acme",
+        environment: "production",
+        runId: newId(),
+        actor: { kind: "user", id: "u-1", roles: [] },
+        toolName: "acme-hello-tools.greet",
+        args: { name: "Grace" }
+      })
+      expect(outcome).toMatchObject({ _tag: "Succeeded", output: "Hello, Grace." })
+      expect(outcome.invocation?.policyDecisionId).toBe(outcome.decision.decisionId)
       expect(recorder.entries.map((e) => `${e.decision.action}:${e.decision.effect}`)).toEqual([
         "plugin.install:allow",
         "plugin.load:allow"

@@ -36,46 +36,84 @@ const toAuditRow = (r: SqlRow): Audit.AuditRow => ({
   hash: r.hash
 })
 
+/** The advisory lock key of an instance's chain. */
+export const chainLockKey = (ci: string): string => `bga-audit:${ci}`
+
 /**
  * One INSERT of a batch of rows, conditioned on the head it was built from: it writes only if
  * the record at the head's `seq` still has the head's hash (or, for an empty chain, if the
  * instance has no record at all). `PRIMARY KEY (customer_instance_id, seq)` makes two writers
  * that built on the same head collide: exactly one wins, the other re-reads the head and
- * rebuilds. So the chain cannot fork, across any number of replicas, without holding a lock
- * between statements; in the common case an append is one round trip.
+ * rebuilds. So the chain cannot fork, across any number of replicas.
+ *
+ * With `gate`, the statement also takes the instance's advisory lock for its own duration
+ * (`pg_try_advisory_xact_lock`, evaluated once) and writes nothing while another writer holds
+ * it: a writer on the fast path never overtakes one queued on the lock, so nobody starves.
  */
 export const conditionalInsert = (
   ci: string,
   head: Audit.ChainHead | undefined,
-  rows: ReadonlyArray<Audit.AuditRow>
+  rows: ReadonlyArray<Audit.AuditRow>,
+  gate = false
 ): readonly [string, Array<unknown>] => {
-  const col = <K extends keyof Audit.AuditRow>(k: K) => rows.map((r) => r[k])
-  const params: Array<unknown> = [
-    ci,
-    col("seq"),
-    col("recordId"),
-    col("kind"),
-    col("ts"),
-    col("runId"),
-    col("decisionId"),
-    col("actorId"),
-    col("eventType"),
-    col("payload"),
-    col("prevHash"),
-    col("hash")
-  ]
-  let condition: string
-  if (head === undefined) {
-    condition = "NOT EXISTS (SELECT 1 FROM audit_records WHERE customer_instance_id = $1)"
-  } else {
-    params.push(head.seq, head.hash)
-    condition =
-      "EXISTS (SELECT 1 FROM audit_records WHERE customer_instance_id = $1 AND seq = $13 AND hash = $14)"
+  const single = rows.length === 1 ? rows[0] : undefined
+  // One row binds scalars (the hot path: no array literals to build and parse); a batch binds
+  // one array per column and unnests them.
+  const params: Array<unknown> =
+    single !== undefined
+      ? [
+          ci,
+          single.seq,
+          single.recordId,
+          single.kind,
+          single.ts,
+          single.runId,
+          single.decisionId,
+          single.actorId,
+          single.eventType,
+          single.payload,
+          single.prevHash,
+          single.hash
+        ]
+      : [
+          ci,
+          ...(
+            [
+              "seq",
+              "recordId",
+              "kind",
+              "ts",
+              "runId",
+              "decisionId",
+              "actorId",
+              "eventType",
+              "payload",
+              "prevHash",
+              "hash"
+            ] as const
+          ).map((k) => rows.map((r) => r[k]))
+        ]
+  const p = (v: unknown) => {
+    params.push(v)
+    return `$${params.length}`
   }
-  const sql = `INSERT INTO audit_records (${columns})
-    SELECT $1, t.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-      $9::text[], $10::text[], $11::text[], $12::text[]) AS t
-    WHERE ${condition}`
+  const conditions = [
+    head === undefined
+      ? "NOT EXISTS (SELECT 1 FROM audit_records WHERE customer_instance_id = $1)"
+      : `EXISTS (SELECT 1 FROM audit_records WHERE customer_instance_id = $1 AND seq = ${p(head.seq)} AND hash = ${p(head.hash)})`
+  ]
+  const gateCte = gate
+    ? `WITH gate AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtext(${p(chainLockKey(ci))})) AS open) `
+    : ""
+  if (gate) conditions.push("(SELECT open FROM gate)")
+  const source =
+    single !== undefined
+      ? "SELECT $1, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+      : `SELECT $1, t.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+      $9::text[], $10::text[], $11::text[], $12::text[]) AS t`
+  const sql = `${gateCte}INSERT INTO audit_records (${columns})
+    ${source}
+    WHERE ${conditions.join(" AND ")}`
   return [sql, params]
 }
 
@@ -145,8 +183,10 @@ export const auditBackend = (db: PgDatabase): Audit.AuditBackend => {
     head: Audit.ChainHead,
     records: ReadonlyArray<Audit.AuditRecord>
   ): Promise<Written> => {
-    const [sql, params] = conditionalInsert(ci, head, records.map(Audit.toRow))
-    const r = await db.pool.query(sql, params)
+    const [sql, params] = conditionalInsert(ci, head, records.map(Audit.toRow), true)
+    // A named statement is parsed and planned once per connection: this is the hot path.
+    const name = records.length === 1 ? "bga_audit_append_one" : "bga_audit_append_batch"
+    const r = await db.pool.query({ name, text: sql, values: params })
     return r.rowCount === records.length ? { written: true, records, pruned: 0 } : { written: false }
   }
 
@@ -161,7 +201,7 @@ export const auditBackend = (db: PgDatabase): Audit.AuditBackend => {
     let failure: unknown
     try {
       await client.query("BEGIN")
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`bga-audit:${ci}`])
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [chainLockKey(ci)])
       const head = await headIn(client, ci)
       const built = build(head)
       if (Result.isFailure(built)) {

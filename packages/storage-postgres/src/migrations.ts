@@ -4,12 +4,14 @@
  * next one. Text columns that are compared or sorted use the "C" collation, so ids, keys and
  * timestamps order by bytes exactly as in the other adapters.
  */
+/** One schema change, identified by its version. */
 export interface Migration {
   readonly version: number
   readonly name: string
   readonly sql: string
 }
 
+/** Every migration, oldest first. */
 export const migrations: ReadonlyArray<Migration> = [
   {
     version: 1,

@@ -60,15 +60,22 @@ export const insertAuditParams = (r: Audit.AuditRow) =>
     r.hash
   ] as const
 
+/** The single-statement append on a known head (see `fast`). */
+const fastInsertSql = `INSERT INTO audit_records (${columns}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+  WHERE EXISTS (SELECT 1 FROM audit_records WHERE customer_instance_id = ? AND seq = ? AND hash = ?)`
+
 class DuplicateRecordId {}
 
 /**
- * The audit backend on SQLite. `append` reads the head and inserts inside one `BEGIN IMMEDIATE`
- * transaction: SQLite lets one writer at a time hold that lock, across every connection and
- * process, so no two appends can build on the same head. `UNIQUE (customer_instance_id, seq)`
- * backs this up: a fork could not be stored even by a writer that bypassed the lock.
+ * The audit backend on SQLite. An append either reads the head and inserts inside one
+ * `BEGIN IMMEDIATE` transaction (SQLite lets one writer at a time hold that lock, across every
+ * connection and process), or, for one record on the head this process wrote last, runs one
+ * INSERT conditioned on that head still being the newest. Either way no two appends can build
+ * on the same head, and `UNIQUE (customer_instance_id, seq)` would refuse a fork even from a
+ * writer that bypassed both.
  */
 export const auditBackend = (db: SqliteDatabase): Audit.AuditBackend => {
+  const heads = new Map<string, Audit.ChainHead>()
   const headOf = (ci: string): Audit.ChainHead | undefined => {
     const row = db.get(
       "SELECT seq, hash, ts FROM audit_records WHERE customer_instance_id = ? ORDER BY seq DESC LIMIT 1",
@@ -77,46 +84,102 @@ export const auditBackend = (db: SqliteDatabase): Audit.AuditBackend => {
     return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash, ts: row.ts }
   }
 
+  /**
+   * The write path under the write lock: read the head, build, insert (and prune), commit.
+   * Returns the records written, a conflict from `build`, or the duplicate marker.
+   */
+  const locked = (
+    ci: string,
+    build: Parameters<Audit.AuditBackend["append"]>[1],
+    pruneThrough: number | undefined
+  ): Result.Result<Audit.AppendOutcome, Storage.ConflictError> => {
+    try {
+      return db.write(() => {
+        const built = build(headOf(ci))
+        if (Result.isFailure(built)) return Result.fail(built.failure)
+        let pruned = 0
+        if (pruneThrough !== undefined) {
+          pruned = db.run(
+            "DELETE FROM audit_records WHERE customer_instance_id = ? AND seq <= ?",
+            ci,
+            pruneThrough
+          ).changes
+        }
+        for (const record of built.success) {
+          try {
+            db.run(insertAuditSql, ...insertAuditParams(Audit.toRow(record)))
+          } catch (error) {
+            if (isUniqueViolation(error) && takenRecordId(ci, record.recordId)) throw new DuplicateRecordId()
+            throw error
+          }
+        }
+        return Result.succeed({ _tag: "appended" as const, records: built.success, pruned })
+      })
+    } catch (error) {
+      if (error instanceof DuplicateRecordId) return Result.succeed({ _tag: "duplicate-record-id" as const })
+      throw error
+    }
+  }
+
+  const takenRecordId = (ci: string, recordId: string) =>
+    db.get(
+      "SELECT 1 AS x FROM audit_records WHERE customer_instance_id = ? AND record_id = ?",
+      ci,
+      recordId
+    ) !== undefined
+
+  /**
+   * The fast path for one record on a cached head: a single INSERT that writes only while the
+   * cached head is still the newest record (`UNIQUE (customer_instance_id, seq)` refuses it
+   * otherwise). One statement is one transaction, so it costs what a plain insert costs.
+   * Returns undefined when the head moved (another process appended) and the locked path must
+   * run instead.
+   */
+  const fast = (
+    ci: string,
+    head: Audit.ChainHead,
+    build: Parameters<Audit.AuditBackend["append"]>[1]
+  ): Result.Result<Audit.AppendOutcome, Storage.ConflictError> | undefined => {
+    const built = build(head)
+    if (Result.isFailure(built)) return Result.fail(built.failure)
+    const [record] = built.success
+    if (record === undefined || built.success.length !== 1) return undefined
+    try {
+      const { changes } = db.run(
+        fastInsertSql,
+        ...insertAuditParams(Audit.toRow(record)),
+        ci,
+        head.seq,
+        head.hash
+      )
+      return changes === 1
+        ? Result.succeed({ _tag: "appended" as const, records: built.success, pruned: 0 })
+        : undefined
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        return takenRecordId(ci, record.recordId)
+          ? Result.succeed({ _tag: "duplicate-record-id" as const })
+          : undefined
+      }
+      throw error
+    }
+  }
+
   return {
     append: (ci, build, options) =>
       Effect.flatMap(
         attempt("AuditLog.append", (): Result.Result<Audit.AppendOutcome, Storage.ConflictError> => {
-          try {
-            return db.write(() => {
-              const built = build(headOf(ci))
-              if (Result.isFailure(built)) return Result.fail(built.failure)
-              let pruned = 0
-              if (options?.pruneThrough !== undefined) {
-                pruned = db.run(
-                  "DELETE FROM audit_records WHERE customer_instance_id = ? AND seq <= ?",
-                  ci,
-                  options.pruneThrough
-                ).changes
-              }
-              for (const record of built.success) {
-                try {
-                  db.run(insertAuditSql, ...insertAuditParams(Audit.toRow(record)))
-                } catch (error) {
-                  if (
-                    isUniqueViolation(error) &&
-                    db.get(
-                      "SELECT 1 AS x FROM audit_records WHERE customer_instance_id = ? AND record_id = ?",
-                      ci,
-                      record.recordId
-                    ) !== undefined
-                  ) {
-                    throw new DuplicateRecordId()
-                  }
-                  throw error
-                }
-              }
-              return Result.succeed({ _tag: "appended" as const, records: built.success, pruned })
-            })
-          } catch (error) {
-            if (error instanceof DuplicateRecordId)
-              return Result.succeed({ _tag: "duplicate-record-id" as const })
-            throw error
+          const cached = heads.get(ci)
+          const result =
+            (cached !== undefined && options?.pruneThrough === undefined
+              ? fast(ci, cached, build)
+              : undefined) ?? locked(ci, build, options?.pruneThrough)
+          heads.delete(ci)
+          if (Result.isSuccess(result) && result.success._tag === "appended") {
+            const last = result.success.records.at(-1)
+            if (last !== undefined) heads.set(ci, { seq: last.seq, hash: last.hash, ts: last.ts })
           }
+          return result
         }),
         (result): Effect.Effect<Audit.AppendOutcome, Storage.ConflictError> => Effect.fromResult(result)
       ),

@@ -2,12 +2,14 @@
  * Schema migrations, applied in order inside one write transaction when a store opens. Never
  * edit a released migration: add the next one. The table `bga_migrations` records what ran.
  */
+/** One schema change, identified by its version. */
 export interface Migration {
   readonly version: number
   readonly name: string
   readonly sql: string
 }
 
+/** Every migration, oldest first. */
 export const migrations: ReadonlyArray<Migration> = [
   {
     version: 1,

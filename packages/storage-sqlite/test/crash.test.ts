@@ -14,8 +14,8 @@ interface Ack {
 }
 
 /** Starts an appending child; resolves its acks when it exits or is killed. */
-const startChild = (path: string, ci: string, max: number, label: string) => {
-  const proc: ChildProcess = spawn(process.execPath, [child, path, ci, String(max), label], {
+const startChild = (path: string, ci: string, max: number, label: string, startAt = 0) => {
+  const proc: ChildProcess = spawn(process.execPath, [child, path, ci, String(max), label, String(startAt)], {
     stdio: ["ignore", "pipe", "pipe"]
   })
   const acks: Array<Ack> = []
@@ -90,7 +90,8 @@ describe("SQLite audit log under process crashes", () => {
     const path = tempDbPath()
     const ci = "multi-process"
     await Effect.runPromise(Effect.scoped(Layer.build(StorageSqlite.layer({ path }))))
-    const children = [0, 1, 2].map((i) => startChild(path, ci, 400, `writer-${i}`))
+    const startAt = Date.now() + 2000
+    const children = [0, 1, 2].map((i) => startChild(path, ci, 400, `writer-${i}`, startAt))
     const exits = await Promise.all(children.map((c) => c.exited))
     for (const [i, e] of exits.entries()) expect(e.code, children[i]?.stderr()).toBe(0)
     const acks = children.flatMap((c) => c.acks)

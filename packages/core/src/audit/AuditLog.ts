@@ -91,7 +91,8 @@ export interface AuditLogShape {
   /**
    * Appends records exported from another store, unchanged. They must continue this chain
    * exactly (next `seq`, linked `prevHash`, valid hashes); otherwise
-   * `ConflictError("chain-mismatch")` and nothing is written.
+   * `ConflictError("chain-mismatch")` and nothing is written. An imported retention anchor
+   * also removes the records it says were pruned, so a copy stays equal to its source.
    */
   readonly importRecords: (
     customerInstanceId: string,

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path"
 import { Context, Effect, Layer, Result } from "effect"
 import type { PluginManifestV2 } from "../contracts/PluginManifest.js"
 import { parseJson } from "../json/safeJson.js"
+import { pluginNamespace } from "../tools/ToolRegistry.js"
 import type { JsonValue } from "./api.js"
 import { CapabilityHost, type CapabilityProviders, type ToolRegistration } from "./capabilities.js"
 import { digestTree } from "./checksum.js"
@@ -88,9 +89,6 @@ export interface PluginHostShape {
 
 /** Service key of the plugin host. */
 export class PluginHost extends Context.Service<PluginHost, PluginHostShape>()("@bga/core/PluginHost") {}
-
-const toolNamespace = (name: string): string =>
-  (name.includes("/") ? name.slice(name.indexOf("/") + 1) : name).replace(/[^a-z0-9_-]/gu, "-")
 
 const readReceipt = (dir: string, ref: string): Result.Result<InstallReceipt, PluginError> => {
   let text: string
@@ -249,7 +247,7 @@ export const make = (options: PluginHostOptions): PluginHostShape => {
       }).pipe(
         Effect.tapError((error) => recordDecision(governance, "plugin.load", ref, error).pipe(Effect.ignore))
       )
-      const namespace = toolNamespace(manifest.name)
+      const namespace = pluginNamespace(manifest.name)
       return {
         ref,
         manifest,

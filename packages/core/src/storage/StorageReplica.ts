@@ -1,4 +1,4 @@
-import { Context, type Effect } from "effect"
+import { Context, type Effect, type Option } from "effect"
 import type { InvalidInputError } from "../json/JsonError.js"
 import type { ApprovalRecord } from "./ApprovalStore.js"
 import type { StorageError } from "./errors.js"
@@ -19,6 +19,11 @@ export interface StorageReplicaShape {
     customerInstanceId: string,
     options: { readonly after?: string; readonly limit: number }
   ) => Effect.Effect<ReadonlyArray<RunSnapshot>, InvalidInputError | StorageError>
+  /** One run with its checkpoints, or none. */
+  readonly run: (
+    customerInstanceId: string,
+    runId: string
+  ) => Effect.Effect<Option.Option<RunSnapshot>, InvalidInputError | StorageError>
   /** Makes the stored run and its checkpoints equal to the snapshot. */
   readonly putRun: (
     customerInstanceId: string,

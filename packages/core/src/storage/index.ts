@@ -34,6 +34,13 @@ export {
   maxCursorLength,
   type Page
 } from "./cursor.js"
+export {
+  DualWriteControl,
+  type DualWriteControlShape,
+  type DualWriteOptions,
+  layerDualWrite,
+  makeDualWrite
+} from "./dualWrite.js"
 export { ConflictError, NotFoundError, StorageError, StoredEntity } from "./errors.js"
 export {
   KeyValue,
@@ -48,6 +55,7 @@ export { checkKvKey, makeKeyValue } from "./makeKeyValue.js"
 export { makeRunStore, maxCheckpointBytes, maxLeaseTtlMs } from "./makeRunStore.js"
 export { makeStorageReplica } from "./makeStorageReplica.js"
 export { makeStoragePorts, type StorageBackends, type StoragePorts } from "./ports.js"
+export { openStorage, type Promised, type StorageClient } from "./promise.js"
 export {
   isLegalTransition,
   isTerminal,
@@ -68,5 +76,6 @@ export {
   type RunWriteError,
   type TransitionInput
 } from "./RunStore.js"
+export { type ReconcileReport, type RowDivergence, reconcile } from "./reconcile.js"
 export { StorageReplica, type StorageReplicaShape } from "./StorageReplica.js"
 export { defaultPageSize, isoOf, maxPageSize } from "./validate.js"

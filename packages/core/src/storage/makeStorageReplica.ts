@@ -1,4 +1,4 @@
-import { Effect, type Result } from "effect"
+import { Effect, Option, type Result } from "effect"
 import { ApprovalRequestV1 } from "../contracts/Approval.js"
 import { decodeUnknown } from "../contracts/decode.js"
 import { RunRequestV2 } from "../contracts/RunRequest.js"
@@ -50,6 +50,16 @@ export const makeStorageReplica = (backends: {
         return yield* Effect.forEach(rows, (run) =>
           Effect.map(runs.listCheckpoints(instance, run.runId), (checkpoints) => ({ run, checkpoints }))
         )
+      }),
+
+    run: (ci, runId) =>
+      Effect.gen(function* () {
+        const subject = "StorageReplica.run"
+        const instance = yield* check(checkInstanceId(subject, ci))
+        const id = yield* check(checkId(subject, "$.runId", runId))
+        const stored = yield* runs.getRun(instance, id)
+        if (stored === undefined) return Option.none()
+        return Option.some({ run: stored.run, checkpoints: yield* runs.listCheckpoints(instance, id) })
       }),
 
     putRun: (ci, snapshot) =>

@@ -19,4 +19,5 @@ export {
   type SpecContext,
   type StoragePorts
 } from "./harness.js"
+export { dumpInstance, exercise, type InstanceDump } from "./migration.js"
 export * as ScriptedModel from "./ScriptedModel.js"

@@ -81,9 +81,29 @@ export interface ToolDefinition<A = unknown> {
   readonly redactArgs: ReadonlyArray<string>
   /** Plugin that contributed the tool, if any. */
   readonly plugin: string | undefined
-  // Method syntax on purpose: a registry holds tools of many argument types, and the runtime
-  // only ever passes a handler what that tool's own validator produced.
-  handler(args: A, context: ToolContext): Promise<unknown> | unknown
+  /** Phantom: the arguments type. The handler itself is not reachable from a definition. */
+  "~args"?(args: A): void
+}
+
+type Handler = (args: unknown, context: ToolContext) => Promise<unknown> | unknown
+
+// Handlers live here, keyed by their definition, and nowhere else: a definition carries no
+// reference to its handler, so holding a tool (or the whole registry) gives no way to run it
+// other than `ToolRuntime.invoke`. `handlerOf` is internal (not exported from the package).
+const handlers = new WeakMap<object, Handler>()
+
+/** @internal The handler of a definition; only the runtime's execute step calls this. */
+export const handlerOf = (tool: { readonly name: string }): Handler => {
+  const handler = handlers.get(tool)
+  if (handler === undefined) throw new TypeError(`tool ${tool.name} was not created by defineTool`)
+  return handler
+}
+
+/** @internal A copy of a definition under another name (plugin namespacing), same handler. */
+export const renamed = <A>(tool: ToolDefinition<A>, name: string, plugin: string): ToolDefinition<A> => {
+  const copy = Object.freeze({ ...tool, name, plugin })
+  handlers.set(copy, handlerOf(tool))
+  return copy
 }
 
 /** Defaults applied when a tool does not say. */
@@ -155,7 +175,7 @@ export const defineTool = <A>(spec: ToolSpec<A>): ToolDefinition<A> => {
   } catch (error) {
     throw fail("invalid-parameters", error instanceof Error ? error.message : String(error))
   }
-  return {
+  const definition: ToolDefinition<A> = Object.freeze({
     name: spec.name,
     description: spec.description,
     parameters,
@@ -166,7 +186,8 @@ export const defineTool = <A>(spec: ToolSpec<A>): ToolDefinition<A> => {
     maxOutputBytes,
     secrets: [...(spec.secrets ?? [])],
     redactArgs: [...(spec.redactArgs ?? [])],
-    plugin: undefined,
-    handler: spec.handler
-  }
+    plugin: undefined
+  })
+  handlers.set(definition, spec.handler as Handler)
+  return definition
 }

@@ -1,5 +1,5 @@
 import type { ToolDefinition } from "./ToolDefinition.js"
-import { ToolDefinitionError } from "./ToolDefinition.js"
+import { renamed, ToolDefinitionError } from "./ToolDefinition.js"
 
 /** A tool as the model sees it: name, description and the JSON Schema of its arguments. */
 export interface ToolDescriptor {
@@ -18,13 +18,17 @@ export interface ToolRegistry {
   readonly describe: () => ReadonlyArray<ToolDescriptor>
 }
 
-/** Plugin namespace from a package name: `@acme/crm-tools` becomes `acme-crm-tools`. */
-export const pluginNamespace = (pluginName: string): string =>
-  pluginName
+/**
+ * Plugin namespace from a package name: `@acme/crm-tools` becomes `acme-crm-tools`. The scope
+ * is kept, so `@acme/x` and `@evil/x` never share a namespace.
+ */
+export const pluginNamespace = (pluginName: string): string => {
+  const slug = pluginName
     .replace(/^@/u, "")
     .replace(/[^a-z0-9_-]+/gu, "-")
     .replace(/^-+|-+$/gu, "")
-    .slice(0, 64)
+  return (/^[a-z]/u.test(slug) ? slug : `p-${slug}`).slice(0, 64)
+}
 
 /**
  * Builds a registry. Throws `ToolDefinitionError` (reason `duplicate`) when two tools share a
@@ -59,7 +63,7 @@ export const makeToolRegistry = (
           detail: "plugin tools are namespaced by the runtime; use a plain name"
         })
       }
-      add({ ...tool, name: `${namespace}.${tool.name}`, plugin })
+      add(renamed(tool, `${namespace}.${tool.name}`, plugin))
     }
   }
   const list = [...byName.values()]

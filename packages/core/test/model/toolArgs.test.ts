@@ -7,11 +7,15 @@ const call = (argsText: string) => parseToolCallArgs({ id: "c", name: "t", argsT
 describe("tool call arguments from a model", () => {
   it("are parsed JSON when the text is JSON", () => {
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 5 }), (value) => {
-        const parsed = call(JSON.stringify(value))
-        expect(parsed.argsError).toBeUndefined()
-        expect(parsed.args).toEqual(JSON.parse(JSON.stringify(value)))
-      }),
+      // `__proto__` keys are refused by design (see the JSON limits tests), so they are left out here.
+      fc.property(
+        fc.jsonValue({ maxDepth: 5 }).filter((v) => !JSON.stringify(v).includes('"__proto__"')),
+        (value) => {
+          const parsed = call(JSON.stringify(value))
+          expect(parsed.argsError).toBeUndefined()
+          expect(parsed.args).toEqual(JSON.parse(JSON.stringify(value)))
+        }
+      ),
       { numRuns: 200 }
     )
   })

@@ -34,10 +34,10 @@ describe("built-in tools", () => {
     expect(exec(defaultConfig())).toMatchObject({ name: "exec", riskClass: "exec", idempotent: false })
   })
 
-  it("exec refuses to run without a sandbox lane", async () => {
-    const tool = exec(defaultConfig())
-    await expect(
-      Promise.resolve(tool.handler({ command: "id" }, { sandbox: undefined } as never))
-    ).rejects.toThrow(/never runs on the host/)
+  it("exec never runs without a sandbox lane: denied by policy before its handler", async () => {
+    const { runtime } = await Effect.runPromise(makeHarness([exec(defaultConfig())]))
+    const outcome = await toPromise(runtime).invoke(call("exec", { command: "id" }))
+    expect(outcome._tag).toBe("Denied")
+    expect(outcome.invocation?.outcome).toBe("denied")
   })
 })
