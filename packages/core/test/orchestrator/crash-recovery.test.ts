@@ -35,6 +35,13 @@ const restart = (first: Stack, script: Parameters<typeof makeStack>[0]["script"]
     orchestrator: { ...survivor, ...options }
   })
 
+/** Waits until `check` holds (bounded). */
+const until = (check: () => boolean) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 2000 && !check(); i++) yield* Effect.sleep(5)
+    expect(check()).toBe(true)
+  })
+
 /** No event recorded twice, state changes numbered 2, 3, 4... without a gap. */
 const expectConsistent = (events: ReadonlyArray<RunEventV1>) => {
   expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length)
@@ -58,8 +65,7 @@ describe("orchestrator: crash recovery (a worker stalls; another takes over from
         first.tools.onCall = () => first.freeze()
         const { run } = yield* first.orchestrator.create(request())
         const runId = run.run.runId
-        yield* Effect.sleep(50)
-        expect(first.tools.calls).toHaveLength(1)
+        yield* until(() => first.tools.calls.length === 1)
 
         const second = yield* restart(first, oneCall("charge", { cents: 500 }))
         const view = yield* waitFor(second, "acme", runId, ["FAILED", "COMPLETED"])
@@ -94,7 +100,7 @@ describe("orchestrator: crash recovery (a worker stalls; another takes over from
       })
       first.tools.onCall = () => first.freeze()
       const { run } = yield* first.orchestrator.create(request())
-      yield* Effect.sleep(50)
+      yield* until(() => first.tools.calls.length === 1)
       first.tools.onCall = undefined
       const second = yield* restart(first, oneCall("lookup", { email: "a@example.com" }))
       const view = yield* waitFor(second, "acme", run.run.runId, ["FAILED", "COMPLETED"])
@@ -113,7 +119,7 @@ describe("orchestrator: crash recovery (a worker stalls; another takes over from
       const first = yield* makeStack({ script: oneCall("charge", { cents: 500 }), orchestrator: fragile })
       first.tools.onCall = () => first.freeze()
       const { run } = yield* first.orchestrator.create(request())
-      yield* Effect.sleep(50)
+      yield* until(() => first.tools.calls.length === 1)
       first.tools.onCall = undefined
       const second = yield* restart(first, oneCall("charge", { cents: 500 }), {
         nonIdempotentRecovery: "require_approval"
@@ -153,7 +159,7 @@ describe("orchestrator: crash recovery (a worker stalls; another takes over from
       })
       stalled = first
       const { run } = yield* first.orchestrator.create(request())
-      yield* Effect.sleep(50)
+      yield* until(() => first.model.requests.length === 1)
       const second = yield* restart(first, oneCall("lookup", { email: "b@example.com" }))
       const view = yield* waitFor(second, "acme", run.run.runId, ["FAILED", "COMPLETED"])
       expect(view.run.state).toBe("COMPLETED")
@@ -162,6 +168,41 @@ describe("orchestrator: crash recovery (a worker stalls; another takes over from
       expectConsistent(events)
       expect(events.some((e) => e.type === "run.recovered")).toBe(false)
     })
+  )
+
+  it.live(
+    "a stalled worker that wakes up after another took over can change nothing: its writes are fenced",
+    () =>
+      Effect.gen(function* () {
+        const refund = { order: "o-7", cents: 300 }
+        let stalled: Stack | undefined
+        const first = yield* makeStack({
+          script: (req: ModelRequest, step: number) => {
+            if (step > 0) return oneCall("refund", refund)(req)
+            stalled?.freeze()
+            return { ...oneCall("refund", refund)(req), delayMs: 500 }
+          },
+          orchestrator: fragile
+        })
+        stalled = first
+        const { run } = yield* first.orchestrator.create(request())
+        const second = yield* restart(first, oneCall("refund", refund))
+        const waiting = yield* waitFor(second, "acme", run.run.runId, ["WAITING_APPROVAL", "FAILED"])
+        expect(waiting.run.state).toBe("WAITING_APPROVAL")
+        // The first worker wakes up with the model's answer in hand and tries to start the call:
+        // its lease is gone, so the store refuses its checkpoint and it stops before the tool runtime.
+        first.thaw()
+        yield* Effect.sleep(300)
+        yield* first.orchestrator.awaitIdle
+        const after = yield* second.orchestrator.get("acme", run.run.runId)
+        expect(after.run.state).toBe("WAITING_APPROVAL")
+        expect(after.run.version).toBe(waiting.run.version)
+        expect((yield* second.approvals.listPending("acme")).items).toHaveLength(1)
+        const events = yield* timeline(second, "acme", run.run.runId)
+        expectConsistent(events)
+        expect(events.filter((e) => e.type === "run.tool_requested")).toHaveLength(1)
+        expect((yield* second.audit.verify("acme")).ok).toBe(true)
+      })
   )
 
   it.live("a worker that stops cleanly puts its run back in the queue at once (worker_stopped)", () =>

@@ -1,5 +1,5 @@
 import { StorageMemory } from "@bga/storage-memory"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Latch, Layer, Schema } from "effect"
 import { AuditLog, type AuditLogShape } from "../../src/audit/AuditLog.js"
 import * as Config from "../../src/config/index.js"
 import type { BgaConfigInput } from "../../src/config/schema.js"
@@ -119,22 +119,20 @@ export const makeTools = (log: ToolLog, options: { readonly slowMs?: number } = 
 }
 
 /**
- * Wraps storage so that, once frozen, every call hangs: the process "stops" for storage (its
- * writes never land, its heartbeats never renew), as a crashed or stalled worker looks to the
- * others. What was written before the freeze stays for the next orchestrator.
+ * Wraps storage so that, once frozen, every call waits: the process is stalled for storage (its
+ * writes do not land, its heartbeats do not renew), as a crashed or paused worker looks to the
+ * others. `thaw` lets the waiting calls go on, as a paused worker that wakes up.
  */
 export const freezable = (storage: Context.Context<StoragePorts>) => {
-  const state = { frozen: false }
+  const gate = Latch.makeUnsafe(true)
   const wrap = <S extends object>(shape: S): S => {
     const out: Record<string, unknown> = {}
     for (const [name, method] of Object.entries(shape)) {
       out[name] =
         typeof method === "function"
           ? (...args: Array<unknown>) =>
-              Effect.suspend(() =>
-                state.frozen
-                  ? Effect.never
-                  : (method as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args)
+              gate.whenOpen(
+                Effect.suspend(() => (method as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args))
               )
           : method
     }
@@ -144,7 +142,7 @@ export const freezable = (storage: Context.Context<StoragePorts>) => {
     Context.add(ApprovalStore, wrap(Context.get(storage, ApprovalStore))),
     Context.add(AuditLog, wrap(Context.get(storage, AuditLog)))
   )
-  return { context, freeze: () => (state.frozen = true) }
+  return { context, freeze: () => gate.closeUnsafe(), thaw: () => gate.openUnsafe() }
 }
 
 export interface Stack {
@@ -157,6 +155,7 @@ export interface Stack {
   readonly events: Array<RunEventV1>
   /** Makes this stack's storage hang from now on (a stalled or dead worker). */
   readonly freeze: () => void
+  readonly thaw: () => void
   readonly storage: Context.Context<StoragePorts>
 }
 
@@ -211,6 +210,7 @@ export const makeStack = (options: {
       tools: log,
       events,
       freeze: frozen.freeze,
+      thaw: frozen.thaw,
       storage
     } satisfies Stack
   })

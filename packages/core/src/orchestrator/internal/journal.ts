@@ -4,6 +4,7 @@ import type { RunState } from "../../contracts/RunState.js"
 import type { InvalidInputError } from "../../json/JsonError.js"
 import type { ConflictError, NotFoundError, StorageError } from "../../storage/errors.js"
 import type { RunRecord } from "../../storage/RunRecord.js"
+import type { LeaseFence } from "../../storage/RunStore.js"
 import { type RunEventContext, runCreated, runEventContext, stateChanged } from "../RunEvents.js"
 import { type IllegalTransitionError, type RunLifecycleEvent, transition } from "../RunStateMachine.js"
 import type { Env } from "./env.js"
@@ -16,7 +17,8 @@ import { eventIdFor, eventKeys, traceIdOf } from "./ids.js"
  * event for the run's next version, appended under a record id derived from (run, version)
  * (`eventIdFor`): the audit log takes one record per id, so of two writers racing for the same
  * version (a worker finishing, an operator cancelling) exactly one gets it, and the other learns
- * it lost. The winner then moves the run in `RunStore` (compare-and-set on the version). A
+ * it lost. The winner then moves the run in `RunStore` (compare-and-set on the version, and for a
+ * worker on its lease epoch too: a worker whose lease was taken over cannot apply it). A
  * claim recorded but not yet applied (a crash in between) is applied by whoever touches the run
  * next (`settle`), so the audit log and the store never disagree for long and never disagree in
  * what happened: no state change without its event, no event without its state change.
@@ -118,7 +120,7 @@ type SettleError = InvalidInputError | NotFoundError | ConflictError | StorageEr
  * Applies a state change that was claimed (its event is on record) but not applied to the store
  * (the claimant stopped in between). Returns the run as it now stands.
  */
-export const settle = (env: Env, run: RunRecord): Effect.Effect<RunRecord, SettleError> =>
+export const settle = (env: Env, run: RunRecord, fence?: LeaseFence): Effect.Effect<RunRecord, SettleError> =>
   Effect.gen(function* () {
     let current = run
     for (let i = 0; i < 4; i++) {
@@ -128,7 +130,8 @@ export const settle = (env: Env, run: RunRecord): Effect.Effect<RunRecord, Settl
       const applied = yield* Effect.result(
         env.runs.transition(current.customerInstanceId, current.runId, {
           to,
-          expectedVersion: current.version
+          expectedVersion: current.version,
+          ...(fence === undefined ? {} : { fence })
         })
       )
       current = Result.isSuccess(applied)
@@ -143,6 +146,11 @@ export type ClaimResult =
   | { readonly _tag: "Won"; readonly run: RunRecord; readonly event: RunEventV1 }
   /** Someone else changed the run first; `run` is the run after their change. */
   | { readonly _tag: "Lost"; readonly run: RunRecord }
+  /**
+   * The change is claimed but the store refused to apply it for this worker: its lease was
+   * taken over. The claim stands; the lease's new holder applies it (`settle`).
+   */
+  | { readonly _tag: "LeaseLost"; readonly run: RunRecord }
 
 /** Extra fields of a state-change event and events recorded together with it (atomically). */
 export interface ClaimExtras {
@@ -160,7 +168,8 @@ export const claim = (
   env: Env,
   run: RunRecord,
   lifecycle: RunLifecycleEvent,
-  extras: ClaimExtras = {}
+  extras: ClaimExtras = {},
+  fence?: LeaseFence
 ): Effect.Effect<ClaimResult, IllegalTransitionError | SettleError> =>
   Effect.gen(function* () {
     const change = yield* Effect.fromResult(transition(run, lifecycle))
@@ -177,14 +186,18 @@ export const claim = (
       const error = appended.failure
       // Matched by tag: an adapter may carry its own copy of the error classes.
       if (error._tag === "@bga/core/ConflictError" && error.reason === "already-exists") {
-        const latest = yield* settle(env, yield* env.runs.get(run.customerInstanceId, run.runId))
+        const latest = yield* settle(env, yield* env.runs.get(run.customerInstanceId, run.runId), fence)
         if (latest.version === run.version && batch.length > 1) {
           // Nobody claimed this version: some of the extra events were on record already (an
           // outbox appended before a crash). Record them on their own, then claim alone.
           yield* appendEvents(env, run.customerInstanceId, extras.before ?? [])
-          const result = yield* claim(env, run, lifecycle, {
-            ...(extras.payload ? { payload: extras.payload } : {})
-          })
+          const result = yield* claim(
+            env,
+            run,
+            lifecycle,
+            { ...(extras.payload ? { payload: extras.payload } : {}) },
+            fence
+          )
           if (result._tag === "Won") yield* appendEvents(env, run.customerInstanceId, extras.after ?? [])
           return result
         }
@@ -197,11 +210,15 @@ export const claim = (
       const applied = yield* Effect.result(
         env.runs.transition(run.customerInstanceId, run.runId, {
           to: change.to,
-          expectedVersion: run.version
+          expectedVersion: run.version,
+          ...(fence === undefined ? {} : { fence })
         })
       )
       if (Result.isSuccess(applied)) return { _tag: "Won", run: applied.success, event } satisfies ClaimResult
       const error = applied.failure
+      if (error._tag === "@bga/core/ConflictError" && error.reason === "lease-lost") {
+        return { _tag: "LeaseLost", run } satisfies ClaimResult
+      }
       if (error._tag === "@bga/core/ConflictError") {
         // Someone applied our claim for us (settle), or the store moved without a claim.
         const latest = yield* env.runs.get(run.customerInstanceId, run.runId)

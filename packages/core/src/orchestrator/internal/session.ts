@@ -213,7 +213,7 @@ const enter = (
 
 const claimFailure = (env: Env, s: SessionState, detail: string) =>
   Effect.asVoid(
-    Effect.mapError(claim(env, s.run, { type: "fail", reason: "checkpoint_invalid", detail }), (e) =>
+    Effect.mapError(claim(env, s.run, { type: "fail", reason: "checkpoint_invalid", detail }, {}, s.fence), (e) =>
       e._tag === "@bga/core/IllegalTransitionError"
         ? new Stop({ why: "ended", detail: e.message })
         : infrastructure("failing the run")(e)
@@ -260,7 +260,7 @@ export const runSession = (
       yield* Effect.mapError(
         Effect.gen(function* () {
           if (run.version === 1) yield* ensureCreated(env, run)
-          run = yield* settle(env, run)
+          run = yield* settle(env, run, fence)
           if (!("_tag" in loaded)) yield* appendEvents(env, ci, loaded.outbox)
         }),
         infrastructure("catching up on the run's events")
@@ -321,7 +321,7 @@ const stopping = (env: Env, s: SessionState) =>
     // What finished before the stop is kept, so it is not mistaken for an interrupted call.
     yield* Effect.ignore(persist(env, s))
     const requeued = yield* Effect.result(
-      claim(env, s.run, { type: "requeue", reason: "worker_stopped", previousWorkerId: s.fence.workerId })
+      claim(env, s.run, { type: "requeue", reason: "worker_stopped", previousWorkerId: s.fence.workerId }, {}, s.fence)
     )
     if (Result.isSuccess(requeued) && requeued.success._tag === "Won") {
       yield* Effect.ignore(env.runs.releaseLease(s.run.customerInstanceId, s.run.runId, s.fence))

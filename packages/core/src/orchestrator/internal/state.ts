@@ -135,17 +135,27 @@ export const change = (
 ): Effect.Effect<Extract<ClaimResult, { _tag: "Won" }>, Stop> =>
   Effect.gen(function* () {
     const before = [...s.pending, ...(options.before ?? [])]
-    const result = yield* claim(env, s.run, lifecycle, {
-      before,
-      ...(options.after === undefined ? {} : { after: options.after }),
-      ...(options.payload === undefined ? {} : { payload: options.payload })
-    }).pipe(
+    const result = yield* claim(
+      env,
+      s.run,
+      lifecycle,
+      {
+        before,
+        ...(options.after === undefined ? {} : { after: options.after }),
+        ...(options.payload === undefined ? {} : { payload: options.payload })
+      },
+      s.fence
+    ).pipe(
       Effect.mapError((error) =>
         error._tag === "@bga/core/IllegalTransitionError"
           ? new Stop({ why: "ended", detail: error.message })
           : infrastructure(`recording ${lifecycle.type}`)(error)
       )
     )
+    if (result._tag === "LeaseLost") {
+      s.leaseLost = true
+      return yield* new Stop({ why: "lease-lost", detail: "the run's lease was taken over; its new holder applies the change" })
+    }
     if (result._tag === "Lost") {
       s.run = result.run
       yield* Effect.ignore(appendEvents(env, s.run.customerInstanceId, before))
