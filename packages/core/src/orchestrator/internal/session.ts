@@ -213,10 +213,12 @@ const enter = (
 
 const claimFailure = (env: Env, s: SessionState, detail: string) =>
   Effect.asVoid(
-    Effect.mapError(claim(env, s.run, { type: "fail", reason: "checkpoint_invalid", detail }, {}, s.fence), (e) =>
-      e._tag === "@bga/core/IllegalTransitionError"
-        ? new Stop({ why: "ended", detail: e.message })
-        : infrastructure("failing the run")(e)
+    Effect.mapError(
+      claim(env, s.run, { type: "fail", reason: "checkpoint_invalid", detail }, {}, s.fence),
+      (e) =>
+        e._tag === "@bga/core/IllegalTransitionError"
+          ? new Stop({ why: "ended", detail: e.message })
+          : infrastructure("failing the run")(e)
     )
   )
 
@@ -321,7 +323,13 @@ const stopping = (env: Env, s: SessionState) =>
     // What finished before the stop is kept, so it is not mistaken for an interrupted call.
     yield* Effect.ignore(persist(env, s))
     const requeued = yield* Effect.result(
-      claim(env, s.run, { type: "requeue", reason: "worker_stopped", previousWorkerId: s.fence.workerId }, {}, s.fence)
+      claim(
+        env,
+        s.run,
+        { type: "requeue", reason: "worker_stopped", previousWorkerId: s.fence.workerId },
+        {},
+        s.fence
+      )
     )
     if (Result.isSuccess(requeued) && requeued.success._tag === "Won") {
       yield* Effect.ignore(env.runs.releaseLease(s.run.customerInstanceId, s.run.runId, s.fence))

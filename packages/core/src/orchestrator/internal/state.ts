@@ -154,7 +154,10 @@ export const change = (
     )
     if (result._tag === "LeaseLost") {
       s.leaseLost = true
-      return yield* new Stop({ why: "lease-lost", detail: "the run's lease was taken over; its new holder applies the change" })
+      return yield* new Stop({
+        why: "lease-lost",
+        detail: "the run's lease was taken over; its new holder applies the change"
+      })
     }
     if (result._tag === "Lost") {
       s.run = result.run
