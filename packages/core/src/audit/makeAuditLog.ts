@@ -106,18 +106,22 @@ export const makeAuditLog = (backend: AuditBackend): AuditLogShape => {
       }
       const prepared: Array<PreparedEntry> = []
       for (const [i, entry] of entries.entries()) {
-        prepared.push(
-          yield* check(
-            prepareEntry(subject, instance, entry, entries.length === 1 ? "$.entry" : `$.entries[${i}]`)
-          )
+        const entryResult = prepareEntry(
+          subject,
+          instance,
+          entry,
+          entries.length === 1 ? "$.entry" : `$.entries[${i}]`
         )
+        if (Result.isFailure(entryResult)) return yield* Effect.fail(entryResult.failure)
+        prepared.push(entryResult.success)
       }
       const ids = prepared.flatMap((e) => (e.recordId === undefined ? [] : [e.recordId]))
       if (new Set(ids).size !== ids.length) {
         return yield* invalidArgument(subject, "$.entries", "two entries share a recordId")
       }
       for (let attempt = 0; attempt < 3; attempt++) {
-        const again = yield* replayed(subject, instance, prepared)
+        // Only entries with a caller's recordId can have been appended before.
+        const again = ids.length === 0 ? undefined : yield* replayed(subject, instance, prepared)
         if (again !== undefined) return again
         const assigned = assignRecordIds(prepared)
         const nowMs = yield* Clock.currentTimeMillis

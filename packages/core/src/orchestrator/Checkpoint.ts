@@ -1,6 +1,7 @@
 import { Result, Schema } from "effect"
 import { decodeUnknown, problemsOf } from "../contracts/decode.js"
 import { CustomerInstanceId, Id, JsonValue, Sha256Hex, Timestamp, TraceId } from "../contracts/primitives.js"
+import { RunEventV1 } from "../contracts/RunEvent.js"
 import { ToolOutcome } from "../contracts/ToolInvocation.js"
 import { InvalidInputError } from "../json/JsonError.js"
 import type { JsonLimits } from "../json/limits.js"
@@ -15,6 +16,7 @@ export const ToolCallPending = Schema.Struct({
   /** Set when this is an idempotent call put back after a crash: the invocation it repeats. */
   retryOf: Schema.optionalKey(Id)
 })
+export type ToolCallPending = typeof ToolCallPending.Type
 
 /** A tool call waiting for a human; the run is WAITING_APPROVAL. */
 export const ToolCallAwaitingApproval = Schema.Struct({
@@ -27,6 +29,7 @@ export const ToolCallAwaitingApproval = Schema.Struct({
   /** For a re-approval: the interrupted invocation the call would repeat. */
   retryOf: Schema.optionalKey(Id)
 })
+export type ToolCallAwaitingApproval = typeof ToolCallAwaitingApproval.Type
 
 /** A tool call a human approved that has not started yet. The approval covers these arguments once. */
 export const ToolCallApproved = Schema.Struct({
@@ -36,6 +39,7 @@ export const ToolCallApproved = Schema.Struct({
   approvalId: Id,
   retryOf: Schema.optionalKey(Id)
 })
+export type ToolCallApproved = typeof ToolCallApproved.Type
 
 /**
  * A tool call handed to the tool runtime whose end is not recorded yet. Written before the
@@ -52,6 +56,7 @@ export const ToolCallStarted = Schema.Struct({
   idempotent: Schema.Boolean,
   approvalId: Schema.optionalKey(Id)
 })
+export type ToolCallStarted = typeof ToolCallStarted.Type
 
 /** A tool call that ended; `result` and `isError` are what the model will be shown. */
 export const ToolCallFinished = Schema.Struct({
@@ -62,6 +67,7 @@ export const ToolCallFinished = Schema.Struct({
   isError: Schema.Boolean,
   invocationId: Schema.optionalKey(Id)
 })
+export type ToolCallFinished = typeof ToolCallFinished.Type
 
 /** Where one tool call of the current step stands. */
 export const ToolCallProgress = Schema.Union([
@@ -87,6 +93,15 @@ const currentStepMatches = (checkpoint: {
   return made === tracked || "tool calls in progress differ from those of the last assistant message"
 }
 
+const checkpointFields = {
+  runId: Id,
+  customerInstanceId: CustomerInstanceId,
+  traceId: TraceId,
+  messages: Schema.Array(ModelMessage),
+  usage: BudgetUsage,
+  toolCalls: Schema.Array(ToolCallProgress)
+}
+
 /**
  * What a run persists to resume after an approval wait or a crash: the conversation so far, the
  * usage (its `steps` is the number of model steps taken), and where each tool call of the
@@ -94,21 +109,32 @@ const currentStepMatches = (checkpoint: {
  * calls of the last assistant message, in order. The version literal lets a later release
  * decode (and migrate) checkpoints written by this one.
  */
-export const RunCheckpointV1 = Schema.Struct({
-  version: Schema.Literal(1),
-  runId: Id,
-  customerInstanceId: CustomerInstanceId,
-  traceId: TraceId,
-  messages: Schema.Array(ModelMessage),
-  usage: BudgetUsage,
-  toolCalls: Schema.Array(ToolCallProgress)
-})
+export const RunCheckpointV1 = Schema.Struct({ version: Schema.Literal(1), ...checkpointFields })
   .check(Schema.makeFilter(currentStepMatches))
   .annotate({ identifier: "RunCheckpointV1", title: "RunCheckpointV1" })
 export type RunCheckpointV1 = typeof RunCheckpointV1.Type
 
+/** Most events one checkpoint carries in its outbox. */
+export const maxOutboxEvents = 64
+
+/**
+ * Version 2 adds the `outbox`: the run events that describe what this checkpoint records (a
+ * model step, a tool call starting or ending, an approval request) and that may not be in the
+ * audit log yet. They are written in the same row as the state they describe, so a crash
+ * between the checkpoint and the audit append loses nothing: whoever continues the run appends
+ * the outbox again first, idempotently by event id, so nothing is recorded twice either.
+ */
+export const RunCheckpointV2 = Schema.Struct({
+  version: Schema.Literal(2),
+  ...checkpointFields,
+  outbox: Schema.Array(RunEventV1).check(Schema.isMaxLength(maxOutboxEvents))
+})
+  .check(Schema.makeFilter(currentStepMatches))
+  .annotate({ identifier: "RunCheckpointV2", title: "RunCheckpointV2" })
+export type RunCheckpointV2 = typeof RunCheckpointV2.Type
+
 /** The checkpoint shape this release writes. */
-export type RunCheckpoint = RunCheckpointV1
+export type RunCheckpoint = RunCheckpointV2
 
 /**
  * Checkpoints are written by BGA, but read back from storage, so they are decoded like any
@@ -124,7 +150,13 @@ export const checkpointJsonLimits: JsonLimits = {
 
 /** Checkpoint versions this release reads, each with its upgrade to the current shape. */
 const readers: Record<number, (data: unknown) => Result.Result<RunCheckpoint, InvalidInputError>> = {
-  1: decodeUnknown(RunCheckpointV1, "RunCheckpoint", checkpointJsonLimits)
+  // Version 1 had no outbox: its events were appended before the checkpoint was written.
+  1: (data) =>
+    Result.map(
+      decodeUnknown(RunCheckpointV1, "RunCheckpoint", checkpointJsonLimits)(data),
+      (v1): RunCheckpoint => ({ ...v1, version: 2, outbox: [] })
+    ),
+  2: decodeUnknown(RunCheckpointV2, "RunCheckpoint", checkpointJsonLimits)
 }
 
 const invalid = (path: string, message: string) =>
@@ -170,7 +202,7 @@ export const decodeCheckpoint = (
  * here, before it is stored, rather than found unreadable when the run resumes.
  */
 export const encodeCheckpoint = (checkpoint: RunCheckpoint): Result.Result<unknown, InvalidInputError> => {
-  const encoded = Schema.encodeUnknownResult(RunCheckpointV1)(checkpoint, { errors: "all" })
+  const encoded = Schema.encodeUnknownResult(RunCheckpointV2)(checkpoint, { errors: "all" })
   if (Result.isFailure(encoded)) {
     return Result.fail(
       new InvalidInputError({

@@ -11,13 +11,14 @@ export const initialCheckpoint = (run: {
   readonly traceId: string
   readonly input: string
 }): RunCheckpoint => ({
-  version: 1,
+  version: 2,
   runId: run.runId,
   customerInstanceId: run.customerInstanceId,
   traceId: run.traceId,
   messages: [{ role: "user", text: run.input }],
   usage: emptyUsage,
-  toolCalls: []
+  toolCalls: [],
+  outbox: []
 })
 
 /**

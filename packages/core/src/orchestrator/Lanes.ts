@@ -8,6 +8,12 @@ import * as LaneScheduler from "./LaneScheduler.js"
  * (success, failure, interruption). Work interrupted while still queued leaves the queue.
  */
 export interface Lanes {
+  /**
+   * Takes a place in the instance's queue now (synchronously), so a caller learns of a full
+   * queue before it writes anything; the ticket's `run` then waits for the turn. Every ticket
+   * must be used by `run` or given back with `cancel`.
+   */
+  readonly enqueue: (customerInstanceId: string) => Result.Result<LaneTicket, QueueFullError>
   /** Runs `effect` in a slot of the instance's lane; fails with `QueueFullError` when refused. */
   readonly run: <A, E, R>(
     customerInstanceId: string,
@@ -21,6 +27,19 @@ export interface Lanes {
   ) => Promise<A>
   readonly stats: () => LaneScheduler.SchedulerStats
   readonly lane: (customerInstanceId: string) => LaneScheduler.LaneCounts
+}
+
+/** A place in a lane taken by `Lanes.enqueue`. */
+export interface LaneTicket {
+  /**
+   * Waits for the turn, runs `effect` holding the slot and frees it however the effect ends
+   * (interrupted while waiting, it leaves the queue). Use once.
+   */
+  readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Gives the place back unused (leaves the queue, or frees the slot if it was granted). */
+  readonly cancel: () => void
+  /** True once the slot is granted: `run` will not wait. */
+  readonly granted: () => boolean
 }
 
 /** What waits in a lane: a way to wake the fiber whose turn it is. */
@@ -49,35 +68,48 @@ export const make = (limits: LaneLimits): Lanes => {
     }
   }
 
+  const enqueue = (customerInstanceId: string): Result.Result<LaneTicket, QueueFullError> => {
+    const waiter: Waiter = { granted: false, wake: undefined }
+    const queued = scheduler.enqueue(customerInstanceId, waiter)
+    if (Result.isFailure(queued)) return Result.fail(queued.failure)
+    const ticket = queued.success
+    pump()
+    let settled = false
+    const giveBack = () => {
+      if (settled) return
+      settled = true
+      if (scheduler.cancel(ticket) || scheduler.release(ticket)) pump()
+    }
+    const turn = Effect.callback<void>((resume) => {
+      if (waiter.granted) resume(Effect.void)
+      else waiter.wake = () => resume(Effect.void)
+    })
+    return Result.succeed({
+      // One finalizer, installed before waiting starts, owns the ticket whatever happens:
+      // still queued (interrupted while waiting) -> leave the queue; running -> free the slot.
+      run: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        Effect.uninterruptibleMask((restore) =>
+          restore(turn).pipe(
+            Effect.flatMap(() => restore(effect)),
+            Effect.ensuring(Effect.sync(giveBack))
+          )
+        ),
+      cancel: giveBack,
+      granted: () => waiter.granted
+    })
+  }
+
   const run = <A, E, R>(
     customerInstanceId: string,
     effect: Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | QueueFullError, R> =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.suspend((): Effect.Effect<A, E | QueueFullError, R> => {
-        const waiter: Waiter = { granted: false, wake: undefined }
-        const queued = scheduler.enqueue(customerInstanceId, waiter)
-        if (Result.isFailure(queued)) return Effect.fail(queued.failure)
-        const ticket = queued.success
-        pump()
-        const turn = Effect.callback<void>((resume) => {
-          if (waiter.granted) resume(Effect.void)
-          else waiter.wake = () => resume(Effect.void)
-        })
-        // One finalizer, installed before waiting starts, owns the ticket whatever happens:
-        // still queued (interrupted while waiting) -> leave the queue; running -> free the slot.
-        return restore(turn).pipe(
-          Effect.flatMap(() => restore(effect)),
-          Effect.ensuring(
-            Effect.sync(() => {
-              if (scheduler.cancel(ticket) || scheduler.release(ticket)) pump()
-            })
-          )
-        )
-      })
-    )
+    Effect.suspend((): Effect.Effect<A, E | QueueFullError, R> => {
+      const ticket = enqueue(customerInstanceId)
+      return Result.isFailure(ticket) ? Effect.fail(ticket.failure) : ticket.success.run(effect)
+    })
 
   return {
+    enqueue,
     run,
     runPromise: (customerInstanceId, task, options) =>
       Effect.runPromise(

@@ -34,12 +34,16 @@ export const isLegalTransition = (from: RunState, to: RunState): boolean => runT
 /** True when the run can no longer change. */
 export const isTerminal = (state: RunState): boolean => terminalRunStates.has(state)
 
-/** Why a run stopped with FAILED. */
+/**
+ * Why a run stopped with FAILED. `approval_denied` is used only when the orchestrator is set to
+ * end a run on a denied or expired approval (by default the model is told and goes on).
+ */
 export const RunFailureReason = Schema.Literals([
   "model_error",
   "budget_exceeded",
   "outcome_unknown",
   "checkpoint_invalid",
+  "approval_denied",
   "internal_error"
 ])
 export type RunFailureReason = typeof RunFailureReason.Type

@@ -1,13 +1,17 @@
 /**
- * The pure building blocks of the run orchestrator: the run state machine, per-customer-instance
- * lanes with fair scheduling, budgets, run event builders, and the checkpoint a run resumes
- * from (after an approval wait or a crash). See docs/adr/0003-run-lifecycle.md.
+ * The run orchestrator: the service (`make`, `layer`) that runs agents on per-customer-instance
+ * lanes, persists every transition, records every event in the audit log and resumes runs after
+ * approval waits and crashes; and the pure building blocks it composes: the run state machine,
+ * fair lanes, budgets, run event builders, and the checkpoint a run resumes from. The Promise
+ * API is `@bga/core/orchestrator/promise`. See docs/adr/0003-run-lifecycle.md.
  *
  * @example
  * ```ts
  * import { Orchestrator } from "@bga/core"
- * const change = Orchestrator.transition(run, { type: "start", workerId })
- * if (Result.isSuccess(change)) events.push(Orchestrator.RunEvents.stateChanged(context, change.success))
+ * const program = Effect.gen(function* () {
+ *   const runs = yield* Orchestrator.Orchestrator
+ *   const { run } = yield* runs.create(request)
+ * }).pipe(Effect.provide(Orchestrator.layer({ tools: registry }).pipe(Layer.provide(deps))))
  * ```
  *
  * @module
@@ -17,6 +21,7 @@ export * from "./Checkpoint.js"
 export * from "./CheckpointSteps.js"
 export { defaultLaneLimits, InstanceLaneLimits, LaneLimits, QueueFullError } from "./LaneLimits.js"
 export * as LaneScheduler from "./LaneScheduler.js"
+export type { LaneTicket } from "./Lanes.js"
 export * as Lanes from "./Lanes.js"
 export {
   Orchestrator,
@@ -29,3 +34,11 @@ export {
 export * from "./Recovery.js"
 export * as RunEvents from "./RunEvents.js"
 export * from "./RunStateMachine.js"
+export {
+  layer,
+  make,
+  type OrchestratorOptions,
+  type OrchestratorRequirements,
+  type OrchestratorService,
+  type RecoveryReport
+} from "./service.js"

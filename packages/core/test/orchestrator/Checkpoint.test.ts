@@ -149,14 +149,40 @@ describe("run checkpoint: schema", () => {
     const decoded = decodeCheckpoint(stored, { runId: stored.runId, customerInstanceId: "acme" })
     expect(Result.getOrThrow(decoded).toolCalls[0]?.status).toBe("started")
     expect(stored.toolCalls[0]?.argsHash).toBe(hashOf({ orderId: 42 }))
+    // Version 1 had no outbox: it reads as version 2 with nothing left to append.
+    expect(Result.getOrThrow(decoded)).toMatchObject({ version: 2, outbox: [] })
+  })
+
+  it("keeps the events of its outbox through storage, and refuses an outbox that is not run events", () => {
+    const cp: RunCheckpoint = {
+      ...busyCheckpoint(),
+      outbox: [
+        {
+          version: 1,
+          eventId: newId(),
+          runId: run.runId,
+          customerInstanceId: "acme",
+          environment: "production",
+          ts: "2026-03-01T10:00:00.000Z",
+          type: "run.model_step",
+          phase: "RUNNING",
+          payload: { step: 1 },
+          traceId: run.traceId
+        }
+      ]
+    }
+    expect(decodeCheckpoint(throughStorage(cp), run)).toEqual(Result.succeed(cp))
+    const broken = { ...(throughStorage(cp) as Record<string, unknown>), outbox: [{ type: "nope" }] }
+    const error = Result.merge(decodeCheckpoint(broken, run)) as InvalidInputError
+    expect(error.problems.some((p) => p.path.startsWith("$.outbox[0]"))).toBe(true)
   })
 
   const refusals: ReadonlyArray<[string, (cp: Record<string, unknown>) => unknown, string, RegExp]> = [
     [
       "an unknown version",
-      (cp) => ({ ...cp, version: 2 }),
+      (cp) => ({ ...cp, version: 3 }),
       "$.version",
-      /checkpoint version 2 is not one this release reads \(1\)/
+      /checkpoint version 3 is not one this release reads \(1, 2\)/
     ],
     ["no version at all", ({ version: _, ...cp }) => cp, "$.version", /checkpoint version undefined/],
     ["something that is not an object", () => "garbage", "$.version", /is not one this release reads/],

@@ -98,6 +98,29 @@ describe("tool runtime: one invoke path", () => {
     })
   )
 
+  it.effect("gives the handler the id of its invocation record", () =>
+    Effect.gen(function* () {
+      const seen: Array<string> = []
+      const whoAmI = defineTool({
+        name: "echo",
+        description: "Reports its invocation id",
+        parameters: Schema.Struct({}),
+        handler: (_args, context) => {
+          seen.push(context.invocationId)
+          return "ok"
+        }
+      })
+      const { runtime, audit } = yield* makeHarness([whoAmI])
+      const first = yield* runtime.invoke(call("echo", {}))
+      const second = yield* runtime.invoke(call("echo", {}))
+      expect([first._tag, second._tag]).toEqual(["Succeeded", "Succeeded"])
+      expect(seen).toEqual([first.invocation?.invocationId, second.invocation?.invocationId])
+      expect(new Set(seen).size).toBe(2)
+      const recorded = (yield* audit.list("acme", { kinds: ["tool_invocation"] })).items
+      expect(recorded.map((r) => (r.payload as { invocationId: string }).invocationId)).toEqual(seen)
+    })
+  )
+
   it.effect("cuts a handler that hangs at its timeout", () =>
     Effect.gen(function* () {
       const { runtime } = yield* makeHarness(tools)

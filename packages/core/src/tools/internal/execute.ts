@@ -1,5 +1,5 @@
 import { canonicalJson } from "../../hash.js"
-import { makeScrubber } from "../../secrets/redact.js"
+import { makeScrubber, type SecretScrubber } from "../../secrets/redact.js"
 import { handlerOf, type ToolContext, type ToolDefinition } from "../ToolDefinition.js"
 
 /** How running a handler ended, before it is recorded. */
@@ -59,15 +59,16 @@ const errorText = (error: unknown): { code: string; message: string } => {
 /**
  * Runs one handler under its timeout and the caller's AbortSignal, then scrubs secrets from
  * what it returned and caps its size. A handler that ignores the signal is abandoned at the
- * timeout: the call is reported `timed_out` and its late result is discarded.
+ * timeout: the call is reported `timed_out` and its late result is discarded. `scrubber` must
+ * cover `context.secrets`; the runtime passes the one it already built for the call's log lines.
  */
 export const executeHandler = async (
   tool: ToolDefinition,
   args: unknown,
   context: Omit<ToolContext, "signal">,
-  parent: AbortSignal | undefined
+  parent: AbortSignal | undefined,
+  scrubber: SecretScrubber = makeScrubber(Object.values(context.secrets))
 ): Promise<ExecutionResult> => {
-  const scrubber = makeScrubber(Object.values(context.secrets))
   const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
   let onAbort: (() => void) | undefined

@@ -125,14 +125,14 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
     argsHash: string,
     startedAt: Date,
     outcome: ToolOutcome,
-    extra: Partial<Pick<ToolInvocationV1, "errorCode" | "sandboxLaneId">> & {
+    extra: Partial<Pick<ToolInvocationV1, "errorCode" | "sandboxLaneId" | "invocationId">> & {
       readonly redactedPaths?: ReadonlyArray<string>
       readonly secretsRedacted?: number
       readonly outputTruncated?: boolean
     } = {}
   ): ToolInvocationV1 => ({
     version: 1,
-    invocationId: newId(),
+    invocationId: extra.invocationId ?? newId(),
     runId: request.runId,
     customerInstanceId: request.customerInstanceId,
     environment: request.environment,
@@ -205,6 +205,8 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
     redactedPaths: ReadonlyArray<string>
   ) =>
     Effect.gen(function* () {
+      // The id the handler sees is the id of the invocation record.
+      const invocationId = newId()
       // A call that ends without output: its invocation record, then the outcome the model sees.
       const failed = (
         outcome: ToolOutcome,
@@ -216,6 +218,7 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, outcome, {
             ...extra,
             errorCode,
+            invocationId,
             redactedPaths
           })
           yield* append(request.customerInstanceId, [{ kind: "tool_invocation", payload: invocation }])
@@ -262,7 +265,7 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
       const context: Omit<ToolContext, "signal"> = {
         customerInstanceId: request.customerInstanceId,
         runId: request.runId,
-        invocationId: newId(),
+        invocationId,
         fetch: (egressRequest) =>
           deps.egress === undefined
             ? Promise.reject(new Error("egress is not configured for this runtime"))
@@ -289,13 +292,14 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           deps.log?.(line.value as Record<string, unknown>)
         }
       }
-      const result = yield* Effect.promise(() => executeHandler(tool, args, context, request.signal)).pipe(
-        Effect.ensuring(lane === undefined ? Effect.void : Effect.ignore(deps.sandbox!.release(lane)))
-      )
+      const result = yield* Effect.promise(() =>
+        executeHandler(tool, args, context, request.signal, scrubber)
+      ).pipe(Effect.ensuring(lane === undefined ? Effect.void : Effect.ignore(deps.sandbox!.release(lane))))
       const laneId = lane === undefined ? {} : { sandboxLaneId: lane.laneId }
       if (result._tag === "Succeeded") {
         const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, "succeeded", {
           ...laneId,
+          invocationId,
           redactedPaths,
           secretsRedacted: result.secretsRedacted,
           outputTruncated: result.truncated
@@ -319,7 +323,8 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
     Effect.gen(function* () {
       const startedAt = now()
       const tool = deps.registry.get(request.toolName)
-      const rawHash = safeHash(request.args)
+      // The hash of the arguments as sent, needed only when the call ends before they validate.
+      const rawHash = () => safeHash(request.args)
       if (tool === undefined) {
         const decision = runtimeDenial(
           request,
@@ -332,7 +337,7 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           request,
           decision,
           String(request.toolName),
-          rawHash,
+          rawHash(),
           startedAt,
           decision.rationale
         )
@@ -346,7 +351,7 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           `the run has used its ${maxCalls} tool calls`,
           startedAt
         )
-        return yield* deny(request, decision, tool.name, rawHash, startedAt, decision.rationale)
+        return yield* deny(request, decision, tool.name, rawHash(), startedAt, decision.rationale)
       }
       if (!rateLimiter.tryTake(request.customerInstanceId)) {
         const decision = runtimeDenial(
@@ -356,12 +361,14 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           "the customer instance's tool-call rate limit is exhausted",
           startedAt
         )
-        return yield* deny(request, decision, tool.name, rawHash, startedAt, decision.rationale)
+        return yield* deny(request, decision, tool.name, rawHash(), startedAt, decision.rationale)
       }
 
-      const validated = yield* Effect.promise(async () => tool.parameters.validate(request.args))
+      // Most validators answer synchronously: only an async one costs a suspension.
+      const validation = tool.parameters.validate(request.args)
+      const validated = validation instanceof Promise ? yield* Effect.promise(() => validation) : validation
       const args = Result.isSuccess(validated) ? validated.success : request.args
-      const argsHash = Result.isSuccess(validated) ? safeHash(args) : rawHash
+      const argsHash = Result.isSuccess(validated) ? safeHash(args) : rawHash()
       const routeToSandbox =
         tool.riskClass !== undefined &&
         deps.config.tools.riskyExecution === "sandbox_only" &&
