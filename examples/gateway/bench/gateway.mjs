@@ -15,7 +15,6 @@ import { ScriptedModel } from "@bga/core/testing"
 import { Result } from "effect"
 import { startGatewayHost } from "../dist/host.js"
 import { makeLogger } from "../dist/logger.js"
-import { defaultOrchestrator } from "../dist/orchestrator.js"
 
 const quick = process.env.BENCH_QUICK === "1"
 const seconds = quick ? 4 : 15
@@ -78,7 +77,7 @@ const fullStack = async (sqliteSynchronous) => {
     config: decoded.success.config,
     settings: decoded.success.gateway,
     model: ScriptedModel.make(() => ({ text: "done" })),
-    orchestrator: defaultOrchestrator({ customerInstances: ["bench"] }),
+    orchestratorOptions: { customerInstances: ["bench"] },
     logger: makeLogger("warn")
   })
   try {

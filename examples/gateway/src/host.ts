@@ -32,7 +32,7 @@ export type HostServices =
   | Policy.PolicyEngine
   | Tools.ToolRuntime
 
-/** How the host gets its run orchestrator: a layer over the host's services. */
+/** A run orchestrator layer over the host's services (to replace the default one). */
 export type OrchestratorLayer = Layer.Layer<Orchestrator.Orchestrator, unknown, HostServices>
 
 /** What a gateway host is made of. */
@@ -41,8 +41,14 @@ export interface GatewayHostOptions {
   readonly settings: Gateway.GatewaySettings
   /** The model runs talk to. */
   readonly model: Model.ModelPortShape
-  /** The run orchestrator service. */
-  readonly orchestrator: OrchestratorLayer
+  /**
+   * Options of the run orchestrator (lanes, budgets, the agent's instructions, ...). The host
+   * adds the tool registry and recovers the runs of the configured customer instances and of
+   * `customerInstances` at start.
+   */
+  readonly orchestratorOptions?: Omit<Orchestrator.OrchestratorOptions, "tools">
+  /** Replaces the orchestrator service built from `orchestratorOptions` (tests, custom hosts). */
+  readonly orchestrator?: OrchestratorLayer
   /** Tools the agents may call (policy decides which, for whom). */
   readonly tools?: ReadonlyArray<Tools.ToolDefinition>
   /** A policy document; without one, `settings.policyFile` is read (and without that, only the baseline applies). */
@@ -110,7 +116,8 @@ export const startGatewayHost = async (options: GatewayHostOptions): Promise<Gat
     options.policyDocument !== undefined
       ? Policy.layerDocument(options.policyDocument)
       : Policy.layerConfig(settings.policyFile)
-  const toolsLayer = Tools.layer(Tools.makeToolRegistry(options.tools ?? []), {
+  const registry = Tools.makeToolRegistry(options.tools ?? [])
+  const toolsLayer = Tools.layer(registry, {
     log: (line) => logger.info({ tool: line }, "tool")
   })
   const services = toolsLayer.pipe(
@@ -118,7 +125,21 @@ export const startGatewayHost = async (options: GatewayHostOptions): Promise<Gat
     Layer.provideMerge(layerAuditTraceSink),
     Layer.provideMerge(base)
   )
-  const withOrchestrator = options.orchestrator.pipe(Layer.provideMerge(services))
+  const orchestratorOptions = options.orchestratorOptions ?? {}
+  const orchestratorLayer: OrchestratorLayer =
+    options.orchestrator ??
+    Orchestrator.layer({
+      ...orchestratorOptions,
+      tools: registry,
+      customerInstances: [
+        ...new Set([
+          ...(orchestratorOptions.customerInstances ?? []),
+          ...Object.keys(config.customerInstances)
+        ])
+      ],
+      log: orchestratorOptions.log ?? ((line) => logger.warn({ orchestrator: line }, "orchestrator"))
+    })
+  const withOrchestrator = orchestratorLayer.pipe(Layer.provideMerge(services))
   const keysLayer = Gateway.layerApiKeys({
     pepper: Result.getOrThrow(pepper),
     ...(settings.lockout === undefined ? {} : { lockout: settings.lockout })

@@ -16,7 +16,6 @@ export {
 export { type HttpTransport, type HttpTransportOptions, makeHttpTransport } from "./http/handler.js"
 export { type Logger, makeLogger } from "./logger.js"
 export { loadModelModule } from "./model.js"
-export { defaultOrchestrator } from "./orchestrator.js"
 export { type StartFromConfigOptions, startFromConfig, stopOnSignals } from "./run.js"
 export { storageLayer } from "./storage.js"
 export { layerAuditTraceSink } from "./traceSink.js"

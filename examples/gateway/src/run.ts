@@ -1,8 +1,7 @@
 import { resolve } from "node:path"
 import { Gateway, type Model, type Tools } from "@bga/core"
 import { Result } from "effect"
-import { type GatewayHost, type OrchestratorLayer, startGatewayHost } from "./host.js"
-import { defaultOrchestrator } from "./orchestrator.js"
+import { type GatewayHost, startGatewayHost } from "./host.js"
 
 /** How `bga gateway start` and `pnpm start` run the host. */
 export interface StartFromConfigOptions {
@@ -12,7 +11,6 @@ export interface StartFromConfigOptions {
   readonly overrides?: Gateway.GatewaySettingsInput
   readonly model: Model.ModelPortShape
   readonly tools?: ReadonlyArray<Tools.ToolDefinition>
-  readonly orchestrator?: OrchestratorLayer
   /** Relative paths in the configuration are resolved against this folder (the working folder unless set). */
   readonly cwd?: string
 }
@@ -45,10 +43,7 @@ export const startFromConfig = async (options: StartFromConfigOptions): Promise<
     config: { ...config, storage },
     settings,
     model: options.model,
-    ...(options.tools === undefined ? {} : { tools: options.tools }),
-    orchestrator:
-      options.orchestrator ??
-      defaultOrchestrator({ customerInstances: Object.keys(config.customerInstances) })
+    ...(options.tools === undefined ? {} : { tools: options.tools })
   })
 }
 

@@ -1,40 +1,43 @@
+import { spawn } from "node:child_process"
+import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { runDemo } from "../src/demo/demo.js"
-import { cleanup, tempDir, testOrchestratorLayer } from "./support.js"
+import { cleanup, tempDir } from "./support.js"
 
 afterAll(cleanup)
 
-describe("npm run demo", () => {
-  it("starts the gateway on loopback, prints the admin URL and a one-time key, and seeds a run waiting for approval", async () => {
-    const lines: Array<string> = []
-    const demo = await runDemo({
-      port: 0,
-      dir: tempDir("demo"),
-      out: (line) => lines.push(line),
-      orchestrator: testOrchestratorLayer()
+const demoMain = join(import.meta.dirname, "..", "dist", "demo", "main.js")
+
+/** Runs the demo as `npm run demo` does (built), with --once so it checks itself and exits. */
+const runOnce = (dir: string): Promise<{ code: number | null; out: string; err: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [demoMain, "--once", "--port", "0", "--dir", dir], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, BGA_DEMO_ONCE: "" }
     })
-    try {
-      const text = lines.join("\n")
-      expect(demo.host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/u)
-      expect(text).toContain(`${demo.host.url}/admin/`)
-      expect(text).toContain(demo.token)
-      expect(await demo.check()).toBe(true)
-      const pending = await fetch(`${demo.host.url}/api/v1/approvals.list`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${demo.token}` },
-        body: "{}"
-      })
-      const queue = (await pending.json()) as {
-        items: Array<{ request: { toolName: string; argsPreview: unknown } }>
-      }
-      expect(queue.items.map((a) => a.request.toolName)).toEqual(["refund_issue"])
-      expect(queue.items[0]?.request.argsPreview).toMatchObject({
-        customerId: "C-1042",
-        amount: 120,
-        currency: "EUR"
-      })
-    } finally {
-      await demo.host.stop()
-    }
+    let out = ""
+    let err = ""
+    child.stdout.on("data", (chunk) => {
+      out += chunk
+    })
+    child.stderr.on("data", (chunk) => {
+      err += chunk
+    })
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
+    child.on("error", reject)
+    child.on("exit", (code) => {
+      clearTimeout(timer)
+      resolve({ code, out, err })
+    })
   })
+
+describe("npm run demo", () => {
+  it("starts the gateway on loopback with SQLite, prints the admin URL and a one-time key, and seeds a run waiting for approval", async () => {
+    const dir = tempDir("demo")
+    const { code, out, err } = await runOnce(dir)
+    expect(code, `${out}\n${err}`).toBe(0)
+    expect(out).toMatch(/Admin UI\s+http:\/\/127\.0\.0\.1:\d+\/admin\//u)
+    expect(out).toMatch(/API key\s+bga1\.demo\.[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}/u)
+    expect(out).toContain(dir)
+    expect(out).toContain("demo check: ok")
+  }, 90_000)
 })

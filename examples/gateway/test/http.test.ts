@@ -2,7 +2,7 @@ import { request as httpRequest } from "node:http"
 import { Effect } from "effect"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import type { GatewayHost } from "../src/host.js"
-import { api, cleanup, createKey, startTestHost, testOrchestratorLayer } from "./support.js"
+import { api, cleanup, createKey, slowCreateOrchestrator, startTestHost } from "./support.js"
 
 const hosts: Array<GatewayHost> = []
 afterEach(async () => {
@@ -194,7 +194,7 @@ describe("the gateway over HTTP", () => {
   it("a call that misses its deadline answers 503 timeout", async () => {
     const { host } = await start({
       gateway: { limits: { requestTimeoutMs: 200 } },
-      orchestrator: testOrchestratorLayer({ delayCreateMs: 2000 })
+      orchestrator: slowCreateOrchestrator(2000)
     })
     const token = await createKey(host, "acme", ["runs:write"])
     const started = Date.now()
@@ -217,7 +217,7 @@ describe("the gateway over HTTP", () => {
 
 describe("graceful shutdown", () => {
   it("finishes calls in flight, refuses new ones, then closes storage", async () => {
-    const { host } = await start({ orchestrator: testOrchestratorLayer({ delayCreateMs: 600 }) })
+    const { host } = await start({ orchestrator: slowCreateOrchestrator(600) })
     const token = await createKey(host, "acme", ["runs:write", "runs:read"])
     const inFlight = api(host, "runs.create", { input: { text: "hello" } }, token)
     await new Promise((resolve) => setTimeout(resolve, 100))

@@ -2,39 +2,95 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Writable } from "node:stream"
-import { Audit, Gateway, Model, Orchestrator, Storage, Tools } from "@bga/core"
+import { Gateway, Orchestrator, Tools } from "@bga/core"
+import { ScriptedModel } from "@bga/core/testing"
 import { Effect, Layer, Result } from "effect"
-import {
-  gatewayTestPolicy,
-  scriptedAgent,
-  testTools
-} from "../../../packages/core/test/gateway/support/harness.js"
-import { makeTestOrchestrator } from "../../../packages/core/test/gateway/support/testOrchestrator.js"
 import { type GatewayHost, type OrchestratorLayer, startGatewayHost } from "../src/host.js"
 import { makeLogger } from "../src/logger.js"
 
-export { gatewayTestPolicy, scriptedAgent, testTools }
+/** The policy of the host tests: refunds need approval, approvers resolve, lookups are allowed. */
+export const gatewayTestPolicy = {
+  version: 1,
+  deployment: {
+    rules: [
+      {
+        id: "lookups",
+        effect: "allow",
+        rationale: "Reading customer records is part of support work",
+        actions: "tool.invoke",
+        resource: { names: "customer_lookup" }
+      },
+      {
+        id: "refunds-need-a-human",
+        effect: "require_approval",
+        rationale: "Money leaves the business only with a human's approval",
+        actions: "tool.invoke",
+        resource: { names: "refund_issue" }
+      },
+      {
+        id: "approvers-resolve",
+        effect: "allow",
+        rationale: "Approvers decide on approvals",
+        actions: "approval.resolve",
+        subject: { roles: "approver" }
+      }
+    ]
+  }
+}
+
+/** A refund tool (approval required by policy) and a lookup tool (allowed). */
+export const testTools: ReadonlyArray<Tools.ToolDefinition> = [
+  Tools.defineTool({
+    name: "refund_issue",
+    description: "Issue a refund",
+    parameters: {
+      type: "object",
+      properties: { customerId: { type: "string" }, amount: { type: "number" } },
+      required: ["customerId", "amount"],
+      additionalProperties: false
+    },
+    handler: (args: { customerId: string; amount: number }) => ({
+      refunded: args.amount,
+      customerId: args.customerId
+    })
+  }),
+  Tools.defineTool({
+    name: "customer_lookup",
+    description: "Find a customer",
+    parameters: {
+      type: "object",
+      properties: { customerId: { type: "string" } },
+      required: ["customerId"],
+      additionalProperties: false
+    },
+    idempotent: true,
+    handler: (args: { customerId: string }) => ({ customerId: args.customerId, plan: "gold" })
+  })
+] as ReadonlyArray<Tools.ToolDefinition>
+
+/** The scripted agent: "refund" calls refund_issue, "lookup" calls customer_lookup, then it answers. */
+export const scriptedAgent = ScriptedModel.make((request) => {
+  const last = request.messages.at(-1)
+  if (last?.role === "tool") return { text: `Done: ${JSON.stringify(last.result)}` }
+  const text = last?.role === "user" ? last.text : ""
+  if (text.includes("refund"))
+    return { toolCalls: [{ name: "refund_issue", args: { customerId: "C-1042", amount: 120 } }] }
+  if (text.includes("lookup"))
+    return { toolCalls: [{ name: "customer_lookup", args: { customerId: "C-1042" } }] }
+  return { text: `You said: ${text}` }
+})
 
 /**
- * The stand-in orchestrator of the gateway tests as a host layer (see testOrchestrator.ts);
- * `delayCreateMs` makes runs.create slow, for timeout and drain tests.
+ * The orchestrator service with a slow `runs.create` (the real one, delayed), for the timeout
+ * and drain tests.
  */
-export const testOrchestratorLayer = (options: { readonly delayCreateMs?: number } = {}): OrchestratorLayer =>
+export const slowCreateOrchestrator = (delayMs: number): OrchestratorLayer =>
   Layer.effect(
     Orchestrator.Orchestrator,
-    Effect.gen(function* () {
-      const shape = makeTestOrchestrator({
-        runs: yield* Effect.service(Storage.RunStore),
-        tools: yield* Effect.service(Tools.ToolRuntime),
-        model: yield* Effect.service(Model.ModelPort),
-        audit: yield* Effect.service(Audit.AuditLog),
-        makeError: (fields) => new Orchestrator.OrchestratorError(fields)
-      }) as unknown as Orchestrator.OrchestratorShape
-      const delay = options.delayCreateMs
-      return delay === undefined
-        ? shape
-        : { ...shape, create: (request) => Effect.flatMap(Effect.sleep(delay), () => shape.create(request)) }
-    })
+    Effect.map(Orchestrator.make({ customerInstances: [] }), (inner) => ({
+      ...inner,
+      create: (request) => Effect.flatMap(Effect.sleep(delayMs), () => inner.create(request))
+    }))
   )
 
 const temps: Array<string> = []
@@ -85,9 +141,10 @@ export const startTestHost = async (
     config: decoded.success.config,
     settings: decoded.success.gateway,
     model: scriptedAgent,
-    tools: testTools as unknown as ReadonlyArray<Tools.ToolDefinition>,
+    tools: testTools,
     policyDocument: gatewayTestPolicy,
-    orchestrator: options.orchestrator ?? testOrchestratorLayer(),
+    orchestratorOptions: { customerInstances: ["acme"] },
+    ...(options.orchestrator === undefined ? {} : { orchestrator: options.orchestrator }),
     logger: makeLogger("info", sink),
     version: "test"
   })

@@ -4,7 +4,6 @@ import { Gateway, newId } from "@bga/core"
 import { Effect, Result } from "effect"
 import { type GatewayHost, type OrchestratorLayer, startGatewayHost } from "../host.js"
 import { makeLogger } from "../logger.js"
-import { defaultOrchestrator } from "../orchestrator.js"
 import { demoAgent } from "./agent.js"
 import { demoPolicy } from "./policy.js"
 import { makeDemoTools } from "./tools.js"
@@ -59,7 +58,12 @@ export const runDemo = async (options: {
         model: demoAgent,
         tools: makeDemoTools(),
         policyDocument: demoPolicy,
-        orchestrator: options.orchestrator ?? defaultOrchestrator({ customerInstances: [demoInstance] }),
+        orchestratorOptions: {
+          customerInstances: [demoInstance],
+          system:
+            "You are a support agent of Acme. Look customers up before acting; refunds need a human's approval."
+        },
+        ...(options.orchestrator === undefined ? {} : { orchestrator: options.orchestrator }),
         logger: makeLogger("warn")
       })
     } catch (error) {

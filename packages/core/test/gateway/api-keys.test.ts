@@ -1,11 +1,13 @@
 import { createHmac } from "node:crypto"
 import { Effect, Option, Redacted } from "effect"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { boundFields } from "../../src/gateway/auth/ApiKeyRecord.js"
 import { type AuthFailure, keyNamespace, keyPath, make } from "../../src/gateway/auth/ApiKeys.js"
 import { parseToken } from "../../src/gateway/auth/token.js"
 import { canonicalJson } from "../../src/hash.js"
-import { approverActor, makeTestGateway, pepper } from "./support/harness.js"
+import { approverActor, closeTestGateways, makeTestGateway, pepper } from "./support/harness.js"
+
+afterAll(closeTestGateways)
 
 const failureOf = async (effect: Effect.Effect<unknown, unknown>) => {
   const exit = await Effect.runPromiseExit(effect)

@@ -1,8 +1,10 @@
 import { Effect } from "effect"
-import { beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { gatewayMethods } from "../../src/gateway/methods.js"
 import { grants, type Scope, scopes } from "../../src/gateway/scopes.js"
-import { codeOf, makeTestGateway, type TestGateway } from "./support/harness.js"
+import { closeTestGateways, codeOf, makeTestGateway, type TestGateway } from "./support/harness.js"
+
+afterAll(closeTestGateways)
 
 /**
  * Every method against every scope: a key with exactly one scope may call a method exactly when

@@ -1,6 +1,8 @@
 import { Effect } from "effect"
-import { describe, expect, it } from "vitest"
-import { codeOf, makeTestGateway } from "./support/harness.js"
+import { afterAll, describe, expect, it } from "vitest"
+import { closeTestGateways, codeOf, makeTestGateway } from "./support/harness.js"
+
+afterAll(closeTestGateways)
 
 /** Bad input gets a JSON error with a stable code, names what was wrong, and writes nothing. */
 describe("bad input to the gateway", () => {

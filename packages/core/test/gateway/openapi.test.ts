@@ -1,9 +1,11 @@
 import { Ajv2020 } from "ajv/dist/2020.js"
 import { Effect } from "effect"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { gatewayMethods } from "../../src/gateway/methods.js"
 import { methodPath, openApiDocument } from "../../src/gateway/openapi.js"
-import { makeTestGateway } from "./support/harness.js"
+import { closeTestGateways, makeTestGateway } from "./support/harness.js"
+
+afterAll(closeTestGateways)
 
 type Doc = {
   openapi: string

@@ -1,12 +1,14 @@
 import { StorageMemory } from "@bga/storage-memory"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { AuditLog, type AuditLogShape } from "../../../src/audit/AuditLog.js"
 import * as Config from "../../../src/config/index.js"
 import type { Actor } from "../../../src/contracts/Actor.js"
 import * as ApiKeys from "../../../src/gateway/auth/ApiKeys.js"
 import * as Gateway from "../../../src/gateway/Gateway.js"
-import type { Scope } from "../../../src/gateway/scopes.js"
+import type { Scope as KeyScope } from "../../../src/gateway/scopes.js"
+import { ModelPort } from "../../../src/model/ModelPort.js"
 import type { OrchestratorShape } from "../../../src/orchestrator/Orchestrator.js"
+import * as OrchestratorService from "../../../src/orchestrator/service.js"
 import * as Policy from "../../../src/policy/index.js"
 import * as Secrets from "../../../src/secrets/index.js"
 import { ApprovalStore, type ApprovalStoreShape } from "../../../src/storage/ApprovalStore.js"
@@ -16,7 +18,7 @@ import * as ScriptedModel from "../../../src/testing/ScriptedModel.js"
 import { defineTool } from "../../../src/tools/ToolDefinition.js"
 import { makeToolRegistry } from "../../../src/tools/ToolRegistry.js"
 import * as ToolRuntime from "../../../src/tools/ToolRuntime.js"
-import { makeTestOrchestrator } from "./testOrchestrator.js"
+import { ToolRuntime as ToolRuntimeTag } from "../../../src/tools/ToolRuntime.js"
 
 /** The policy of the gateway tests: refunds need approval, approvers resolve, lookups are allowed. */
 export const gatewayTestPolicy = {
@@ -103,8 +105,14 @@ export interface TestGateway {
   readonly runs: RunStoreShape
   readonly approvals: ApprovalStoreShape
   readonly kv: KeyValueShape
+  /** Stops the orchestrator's workers. */
+  readonly close: () => Promise<void>
   /** Creates a key and returns its token. */
-  readonly key: (customerInstanceId: string, scopes: ReadonlyArray<Scope>, actor?: Actor) => Promise<string>
+  readonly key: (
+    customerInstanceId: string,
+    scopes: ReadonlyArray<KeyScope>,
+    actor?: Actor
+  ) => Promise<string>
   /** Calls a method as a transport would. */
   readonly call: (
     method: string,
@@ -116,7 +124,14 @@ export interface TestGateway {
 
 export const approverActor: Actor = { kind: "user", id: "u-approver", roles: ["approver", "operator"] }
 
-/** A gateway over in-memory storage, the real policy engine and tool runtime, and the stand-in orchestrator. */
+const open: Array<TestGateway> = []
+
+/** Stops the orchestrators of every gateway made so far (call in `afterAll`). */
+export const closeTestGateways = async (): Promise<void> => {
+  for (const t of open.splice(0)) await t.close()
+}
+
+/** A gateway over in-memory storage, the real policy engine, tool runtime and orchestrator. */
 export const makeTestGateway = async (
   options: { readonly lockout?: ApiKeys.ApiKeysOptions["lockout"]; readonly auditInstance?: string } = {}
 ): Promise<TestGateway> => {
@@ -141,7 +156,21 @@ export const makeTestGateway = async (
     approvals,
     secrets: Secrets.makeMemory({})
   })
-  const orchestrator = makeTestOrchestrator({ runs, tools, model: scriptedAgent, audit })
+  const scope = await Effect.runPromise(Scope.make())
+  const orchestrator = await Effect.runPromise(
+    OrchestratorService.make({
+      tools: makeToolRegistry(testTools),
+      customerInstances: ["acme", "globex"]
+    }).pipe(
+      Effect.provideContext(
+        Context.merge(
+          context,
+          Context.make(ToolRuntimeTag, tools).pipe(Context.add(ModelPort, scriptedAgent))
+        )
+      ),
+      Scope.provide(scope)
+    )
+  )
   const keys = ApiKeys.make(kv, audit, {
     pepper,
     ...(options.lockout === undefined ? {} : { lockout: options.lockout })
@@ -151,7 +180,7 @@ export const makeTestGateway = async (
     { auditInstance: options.auditInstance ?? "gateway", version: "test" }
   )
   let requests = 0
-  return {
+  const made: TestGateway = {
     gateway,
     keys,
     orchestrator,
@@ -159,6 +188,7 @@ export const makeTestGateway = async (
     runs,
     approvals,
     kv,
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
     key: async (customerInstanceId, scopes, actor = approverActor) =>
       (
         await Effect.runPromise(
@@ -182,6 +212,8 @@ export const makeTestGateway = async (
         })
       )
   }
+  open.push(made)
+  return made
 }
 
 /** The code of a failed call, or `ok`. */
