@@ -1,5 +1,5 @@
 import type { Model } from "@bga/core"
-import { ScriptedModel } from "@bga/core/testing"
+import * as ScriptedModel from "@bga/core/testing/scripted-model"
 
 const customerOf = (text: string) => /\bC-\d{1,8}\b/u.exec(text)?.[0] ?? "C-1042"
 const amountOf = (text: string) => {
