@@ -3,18 +3,7 @@ import { createRequire } from "node:module"
 import type { AddressInfo } from "node:net"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import {
-  Audit,
-  Config,
-  Gateway,
-  type Model,
-  Model as ModelModule,
-  Orchestrator,
-  Policy,
-  Secrets,
-  type Storage,
-  Tools
-} from "@bga/core"
+import { Audit, Config, Gateway, Model, Orchestrator, Policy, Secrets, type Storage, Tools } from "@bga/core"
 import { Effect, Layer, ManagedRuntime, Result } from "effect"
 import { makeHttpTransport } from "./http/handler.js"
 import { loadAdminFiles } from "./http/staticFiles.js"
@@ -110,7 +99,7 @@ export const startGatewayHost = async (options: GatewayHostOptions): Promise<Gat
     Layer.succeed(Config.ConfigService, config),
     storageLayer(config, { sqliteSynchronous: settings.sqliteSynchronous }),
     Layer.succeed(Secrets.Secrets, options.secrets ?? Secrets.makeEnv()),
-    Layer.succeed(ModelModule.ModelPort, options.model)
+    Layer.succeed(Model.ModelPort, options.model)
   )
   const policyLayer =
     options.policyDocument !== undefined
