@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http"
-import { Effect } from "effect"
+import { join } from "node:path"
+import { Context, Effect, Layer } from "effect"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import type { GatewayHost } from "../src/host.js"
 import { api, cleanup, createKey, slowCreateOrchestrator, startTestHost } from "./support.js"
@@ -261,6 +262,38 @@ describe("graceful shutdown", () => {
     ])
     expect(answer.headers.get("connection")).toBe("close")
     await new Promise((resolve) => server.close(resolve))
+  })
+
+  it("gives the leases of the runs it holds back on shutdown, so another worker takes them at once", async () => {
+    const { StorageSqlite } = await import("@bga/storage-sqlite")
+    const { Storage } = await import("@bga/core")
+    const ScriptedModel = await import("@bga/core/testing/scripted-model")
+    const { host, dataDir } = await start({
+      model: ScriptedModel.make(() => ({ text: "slow", delayMs: 60_000 }))
+    })
+    const token = await createKey(host, "acme", ["runs:write", "runs:read"])
+    const created = await api(host, "runs.create", { input: { text: "think for a minute" } }, token)
+    const runId = (created.body as unknown as { run: { run: { runId: string } } }).run.run.runId
+    for (let i = 0; i < 100; i++) {
+      const view = await api(host, "runs.get", { runId }, token)
+      if ((view.body as unknown as { run: { state: string } }).run.state === "RUNNING") break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    const before = await host.run(
+      Effect.flatMap(Effect.service(Storage.RunStore), (runs) => runs.get("acme", runId))
+    )
+    expect(before.state).toBe("RUNNING")
+    expect(before.lease).toBeDefined()
+    await host.stop()
+    const after = await Effect.runPromise(
+      Effect.scoped(
+        Effect.flatMap(Layer.build(StorageSqlite.layer({ path: join(dataDir, "bga.sqlite") })), (context) =>
+          Context.get(context, Storage.RunStore).get("acme", runId)
+        )
+      )
+    )
+    expect(after.state).toBe("QUEUED")
+    expect(after.lease).toBeUndefined()
   })
 
   it("keeps runs and keys across a restart on the same SQLite file", async () => {

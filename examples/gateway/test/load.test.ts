@@ -59,7 +59,7 @@ describe("load: runs.create", () => {
         expect(figures.errors).toBe(0)
         expect(figures.timeouts).toBe(0)
         expect(figures.non2xx).toBe(0)
-        expect(figures.ok).toBeGreaterThan(seconds * 10)
+        expect(figures.ok).toBeGreaterThan(seconds * 5)
         expect(accepted.size).toBe(figures.ok)
         expect(missing).toEqual([])
       } finally {

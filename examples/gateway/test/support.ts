@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Writable } from "node:stream"
-import { Gateway, Orchestrator, Tools } from "@bga/core"
+import { Gateway, type Model, Orchestrator, Tools } from "@bga/core"
 import * as ScriptedModel from "@bga/core/testing/scripted-model"
 import { Effect, Layer, Result } from "effect"
 import { type GatewayHost, type OrchestratorLayer, startGatewayHost } from "../src/host.js"
@@ -118,6 +118,7 @@ export const startTestHost = async (
       | { readonly kind: "postgres"; readonly url: { readonly $env: string } }
     readonly gateway?: Gateway.GatewaySettingsInput
     readonly orchestrator?: OrchestratorLayer
+    readonly model?: Model.ModelPortShape
     readonly env?: Record<string, string>
   } = {}
 ): Promise<{ host: GatewayHost; logs: CapturedLogs; dataDir: string }> => {
@@ -140,7 +141,7 @@ export const startTestHost = async (
   const host = await startGatewayHost({
     config: decoded.success.config,
     settings: decoded.success.gateway,
-    model: scriptedAgent,
+    model: options.model ?? scriptedAgent,
     tools: testTools,
     policyDocument: gatewayTestPolicy,
     orchestratorOptions: { customerInstances: ["acme"] },
