@@ -262,7 +262,9 @@ describe("decision ids and timestamps", () => {
   })
 
   it("every random digit of a decision id varies, and the variant digit takes all four values", () => {
-    const ids = Array.from({ length: 4000 }, () => Policy.decide(policy, search).decisionId.replaceAll("-", ""))
+    const ids = Array.from({ length: 4000 }, () =>
+      Policy.decide(policy, search).decisionId.replaceAll("-", "")
+    )
     // Digits 13-15 (rand_a), 16 (variant bits 10 and two random bits) and 17-31 are random.
     for (let at = 13; at < 32; at++) {
       const seen = new Set(ids.map((id) => id[at]))

@@ -33,7 +33,9 @@ export const isoNow = (now: number): string => {
 export const uuidV7 = (now: number): string => {
   if (now !== lastIdMs) {
     lastIdMs = now
-    const high = Math.floor(now / 0x10000).toString(16).padStart(8, "0")
+    const high = Math.floor(now / 0x10000)
+      .toString(16)
+      .padStart(8, "0")
     const low = (now % 0x10000).toString(16).padStart(4, "0")
     const text = `${high}-${low}-7`
     for (let i = 0; i < 15; i++) head[i] = text.charCodeAt(i)
@@ -48,6 +50,7 @@ export const uuidV7 = (now: number): string => {
   const h = head
   const d = digit
   // rand_a: the 12 bits after the version nibble; then the variant bits 10 and 62 random bits.
+  // biome-ignore format: one line per group of the id reads better than one line per digit
   return String.fromCharCode(
     h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!, h[8]!, h[9]!, h[10]!, h[11]!, h[12]!, h[13]!, h[14]!,
     d[p[o]! & 0x0f]!, d[p[o + 1]! >> 4]!, d[p[o + 1]! & 0x0f]!,

@@ -157,7 +157,10 @@ export const matchesResource = (m: Matcher, request: PolicyRequest): boolean => 
   if (m.action !== undefined && !matchString(m.action, request.action)) return false
   if (m.kinds !== undefined && !m.kinds.has(resource.kind)) return false
   if (m.groups !== undefined && !namesMatch(m, request)) return false
-  if (m.riskClasses !== undefined && (resource.riskClass === undefined || !m.riskClasses.has(resource.riskClass)))
+  if (
+    m.riskClasses !== undefined &&
+    (resource.riskClass === undefined || !m.riskClasses.has(resource.riskClass))
+  )
     return false
   return true
 }
@@ -169,10 +172,16 @@ export const matchesRequest = (m: Matcher, request: PolicyRequest): boolean => {
   if (m.actorKinds !== undefined && !m.actorKinds.has(subject.actor.kind)) return false
   if (m.actorIds !== undefined && !matchString(m.actorIds, subject.actor.id)) return false
   if (m.roles !== undefined && !rolesMatch(m.roles, subject.actor.roles)) return false
-  if (m.agentIds !== undefined && (subject.agentId === undefined || !matchString(m.agentIds, subject.agentId)))
+  if (
+    m.agentIds !== undefined &&
+    (subject.agentId === undefined || !matchString(m.agentIds, subject.agentId))
+  )
     return false
   if (m.environments !== undefined && !matchString(m.environments, subject.environment)) return false
-  if (m.channels !== undefined && (subject.channel === undefined || !matchString(m.channels, subject.channel)))
+  if (
+    m.channels !== undefined &&
+    (subject.channel === undefined || !matchString(m.channels, subject.channel))
+  )
     return false
   if (m.sandboxed !== undefined && (request.context?.sandboxed === true) !== m.sandboxed) return false
   if (m.conditions !== undefined && !conditionsHold(m.conditions, request)) return false
