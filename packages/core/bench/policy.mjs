@@ -163,7 +163,15 @@ console.log(
 )
 
 // Agreement first, rule set by rule set: one pass of every engine over every request (also the
-// warm-up, and in quick mode the timing of cedar-wasm and casbin).
+// warm-up, and in quick mode the timing of cedar-wasm and casbin). Before it, one discarded pass
+// of each engine over a small rule set, so that the first rule set's pass is not also the one
+// that compiles each engine's code (cedar-wasm's tier-up in particular).
+{
+  const rules = families[0].rules(ruleCounts[0])
+  pass(buildOurs(rules, families[0].groups))
+  pass(buildCedar(rules, "bench-warm-up"))
+  pass(await buildCasbin(rules, families[0].casbinUniverse))
+}
 const cells = []
 for (const family of families) {
   let reference
