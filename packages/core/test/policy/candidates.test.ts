@@ -185,6 +185,29 @@ describe("memoized candidate lists", () => {
     expect(ids("tool.invoke")).toEqual(["crm-read", "no-exec-crm"])
   })
 
+  it("a resource is kept from the second time a bucket sees it: names asked about once cost no entry", () => {
+    const budget = makeMemoBudget()
+    const policy = compile(budget)
+    const host = (name: string) =>
+      requestOf({
+        action: "egress.fetch",
+        kind: "host",
+        name,
+        groups: undefined,
+        riskClass: undefined,
+        roles: [],
+        instance: "globex",
+        amount: undefined
+      })
+    for (let i = 0; i < 100; i++) expect(decide(policy, host(`h${i}.example.com`)).effect).toBe("allow")
+    expect(budget.entries).toBe(0)
+    for (let i = 0; i < 3; i++) {
+      const trace = decide(policy, host("again.example.com"))
+      expect(trace.matchedRules.map((m) => m.ruleId)).toEqual(["example-hosts"])
+      expect(budget.entries).toBe(i === 0 ? 0 : 1)
+    }
+  })
+
   it("a caller that changes its groups array after a decision gets a decision on the new groups", () => {
     const policy = compile()
     const groups = ["group:web"]
@@ -207,7 +230,7 @@ describe("memoized candidate lists", () => {
   it("the memos of a policy stay within their budget, and emptying them changes no decision", () => {
     fc.assert(
       fc.property(fc.array(genArb, { minLength: 1, maxLength: 60 }), (gens) => {
-        const budget = makeMemoBudget({ maxEntries: 3, maxSlots: 4 })
+        const budget = makeMemoBudget({ maxEntries: 3, maxWords: 36 })
         const bounded = compile(budget)
         const remembering = compile()
         for (const g of gens) {
@@ -216,22 +239,23 @@ describe("memoized candidate lists", () => {
           expect(content(decide(bounded, request))).toEqual(content(fresh))
           expect(content(decide(remembering, request))).toEqual(content(fresh))
           expect(budget.entries).toBeLessThanOrEqual(3)
-          expect(budget.slots).toBeLessThanOrEqual(4)
+          expect(budget.words).toBeLessThanOrEqual(36)
           let entries = 0
-          let slots = 0
+          let words = 0
           for (const memo of budget.memos) {
             entries += memo.size
-            for (const kept of memo.values()) slots += kept.rules.length
+            for (const kept of memo.values()) words += kept.size
           }
-          expect([entries, slots]).toEqual([budget.entries, budget.slots])
+          expect([entries, words]).toEqual([budget.entries, budget.words])
         }
       }),
       { numRuns: 200 }
     )
   })
 
-  it("a candidate list longer than the whole budget is made at every request and never kept", () => {
-    const budget = makeMemoBudget({ maxEntries: 10, maxSlots: 1 })
+  it("an entry larger than the whole budget is made at every request and never kept", () => {
+    // 8 words of fields, 3 rules, the name and two groups: more than 12 words.
+    const budget = makeMemoBudget({ maxEntries: 10, maxWords: 12 })
     const policy = compile(budget)
     const request = requestOf({
       action: "tool.invoke",
@@ -246,6 +270,6 @@ describe("memoized candidate lists", () => {
     const first = decide(policy, request)
     expect(first.matchedRules.map((m) => m.ruleId)).toEqual(["crm-read", "no-exec-crm", "web"])
     expect(content(decide(policy, request))).toEqual(content(first))
-    expect(budget.slots).toBe(0)
+    expect([budget.entries, budget.words]).toEqual([0, 0])
   })
 })

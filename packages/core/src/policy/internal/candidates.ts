@@ -9,6 +9,10 @@ import { matchesResource } from "./matcher.js"
 // the rules whose resource constraints fail left out, the rest in (layer, id) order) and kept
 // in the bucket's memo under the resource name. A decision then reads one list per layer and
 // tests only what depends on the subject, the context and the arguments.
+//
+// A resource is kept from the second time a bucket sees it: a name asked about once (a host
+// fetched once) would otherwise cost an entry that outlives its use, and an agent browsing the
+// web asks about many such names.
 
 /** A bucket's candidate rules for one action and resource, as its memo keeps them. */
 export interface Candidates {
@@ -22,34 +26,47 @@ export interface Candidates {
   readonly riskClass: string | undefined
   /** In (layer, id) order; their resource constraints hold for this resource. */
   readonly rules: ReadonlyArray<CompiledRule>
+  /** About how many 8-byte words the entry holds: see `sizeOf`. */
+  readonly size: number
 }
 
 /**
- * What the memos of one policy may hold together: entries, and rules listed across entries.
+ * What the memos of one policy may hold together: entries, and their sizes in 8-byte words.
  * When a new entry would exceed either, every memo of the policy is emptied and fills again.
  */
 export interface MemoBudget {
   readonly maxEntries: number
-  readonly maxSlots: number
+  readonly maxWords: number
   entries: number
-  slots: number
+  words: number
   /** The memos holding entries, emptied together. */
   readonly memos: Set<Map<string, Candidates>>
 }
 
 /**
- * A budget for one policy. The defaults bound the memos to a few megabytes even when every
- * entry lists many rules; typical deployments stay far below them.
+ * A budget for one policy. The defaults (32,768 entries, 2 MiB of lists, keys and groups) bound
+ * the memos to about 6 MiB with the maps' own overhead, whatever the requests name; typical
+ * deployments stay far below.
  */
 export const makeMemoBudget = (
-  limits: { readonly maxEntries?: number; readonly maxSlots?: number } = {}
+  limits: { readonly maxEntries?: number; readonly maxWords?: number } = {}
 ): MemoBudget => ({
   maxEntries: limits.maxEntries ?? 32_768,
-  maxSlots: limits.maxSlots ?? 262_144,
+  maxWords: limits.maxWords ?? 262_144,
   entries: 0,
-  slots: 0,
+  words: 0,
   memos: new Set<Map<string, Candidates>>()
 })
+
+/**
+ * About how many 8-byte words an entry holds: its own fields, its list of rules, and the text
+ * of the name and groups it keeps (names reach 512 characters, a tool 64 groups).
+ */
+const sizeOf = (name: string, groups: ReadonlyArray<string> | undefined, rules: number): number => {
+  let chars = name.length
+  if (groups !== undefined) for (let i = 0; i < groups.length; i++) chars += groups[i]!.length + 8
+  return 8 + rules + Math.ceil(chars / 8)
+}
 
 const none: ReadonlyArray<CompiledRule> = Object.freeze([])
 
@@ -85,9 +102,32 @@ const collect = (bucket: Bucket, request: PolicyRequest): ReadonlyArray<Compiled
   if (bucket.suffixes !== undefined) lookupAffixes(bucket.suffixes, resource.name, gather, request)
   if (bucket.rest !== undefined) gather(bucket.rest, request)
   if (count === 0) return none
-  const rules = gathered.slice(0, count)
-  rules.sort((a, b) => a.ordinal - b.ordinal)
-  return rules
+  // Insertion sort: each index list is in order already, so this only merges a few runs.
+  for (let i = 1; i < count; i++) {
+    const rule = gathered[i]!
+    let j = i - 1
+    while (j >= 0 && gathered[j]!.ordinal > rule.ordinal) {
+      gathered[j + 1] = gathered[j]!
+      j--
+    }
+    gathered[j + 1] = rule
+  }
+  return gathered.slice(0, count)
+}
+
+// Names each bucket has seen once, as hashes salted by the bucket: a collision only keeps a
+// resource one sighting early or late.
+const sightings = new Int32Array(4096)
+
+/** True when the bucket has seen the name before (and, either way, records this sighting). */
+const seenBefore = (bucket: Bucket, name: string): boolean => {
+  let h = bucket.salt
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193)
+  h |= 1
+  const slot = (h >>> 8) & (sightings.length - 1)
+  if (sightings[slot] === h) return true
+  sightings[slot] = h
+  return false
 }
 
 const keptGroups = (groups: ReadonlyArray<string> | undefined) =>
@@ -108,27 +148,26 @@ const remember = (bucket: Bucket, name: string, entry: Candidates) => {
   if (previous !== undefined) {
     memo.delete(name)
     budget.entries--
-    budget.slots -= previous.rules.length
+    budget.words -= previous.size
   }
-  const slots = entry.rules.length
-  // A list longer than the whole budget is made again at every request instead.
-  if (slots > budget.maxSlots) return
-  if (budget.entries + 1 > budget.maxEntries || budget.slots + slots > budget.maxSlots) {
+  // An entry larger than the whole budget is made again at every request instead.
+  if (entry.size > budget.maxWords) return
+  if (budget.entries + 1 > budget.maxEntries || budget.words + entry.size > budget.maxWords) {
     for (const full of budget.memos) full.clear()
     budget.memos.clear()
     budget.entries = 0
-    budget.slots = 0
+    budget.words = 0
   }
   memo.set(name, entry)
   budget.memos.add(memo)
   budget.entries++
-  budget.slots += slots
+  budget.words += entry.size
 }
 
 /**
  * The bucket's rules that can match this request as far as its action and resource tell, in
- * (layer, id) order: from the memo when the resource was seen with the same kind, groups and
- * risk class, made and remembered otherwise.
+ * (layer, id) order: from the memo when the resource was kept with the same kind, groups and
+ * risk class; otherwise made, and kept if the bucket saw the name before.
  */
 export const candidatesOf = (bucket: Bucket, request: PolicyRequest): ReadonlyArray<CompiledRule> => {
   const resource = request.resource
@@ -142,12 +181,14 @@ export const candidatesOf = (bucket: Bucket, request: PolicyRequest): ReadonlyAr
   )
     return kept.rules
   const rules = collect(bucket, request)
+  if (kept === undefined && !seenBefore(bucket, resource.name)) return rules
   remember(bucket, resource.name, {
     action: request.action,
     kind: resource.kind,
     groups: keptGroups(resource.groups),
     riskClass: resource.riskClass,
-    rules
+    rules,
+    size: sizeOf(resource.name, resource.groups, rules.length)
   })
   return rules
 }

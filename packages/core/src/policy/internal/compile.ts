@@ -53,6 +53,8 @@ export interface Bucket {
   readonly memo: Map<string, Candidates>
   /** The policy-wide bound on what the memos of all buckets hold. */
   readonly budget: MemoBudget
+  /** Tells this bucket's sightings of a name from other buckets' (`candidates.ts`). */
+  readonly salt: number
 }
 
 /** The rules of one layer (or one customer instance, or one agent profile), by action. */
@@ -179,6 +181,8 @@ interface BucketBuilder {
   readonly rest: Array<CompiledRule>
 }
 
+let buckets = 0
+
 // Empty parts become undefined so that collecting candidates skips them with one comparison.
 const finish = (b: BucketBuilder, budget: MemoBudget): Bucket | undefined => {
   const parts = {
@@ -190,7 +194,7 @@ const finish = (b: BucketBuilder, budget: MemoBudget): Bucket | undefined => {
     rest: b.rest.length > 0 ? b.rest : undefined
   }
   return Object.values(parts).some((part) => part !== undefined)
-    ? { ...parts, memo: new Map(), budget }
+    ? { ...parts, memo: new Map(), budget, salt: Math.imul(++buckets, 0x9e3779b9) }
     : undefined
 }
 
