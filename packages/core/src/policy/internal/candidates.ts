@@ -12,7 +12,7 @@ import { matchesResource } from "./matcher.js"
 //
 // A resource is kept from the second time a bucket sees it: a name asked about once (a host
 // fetched once) would otherwise cost an entry that outlives its use, and an agent browsing the
-// web asks about many such names.
+// web asks about many such names. The first time, the evaluator walks the bucket directly.
 
 /** A bucket's candidate rules for one action and resource, as its memo keeps them. */
 export interface Candidates {
@@ -70,37 +70,64 @@ const sizeOf = (name: string, groups: ReadonlyArray<string> | undefined, rules: 
 
 const none: ReadonlyArray<CompiledRule> = Object.freeze([])
 
-// Rules gathered while making one list; reused, never escapes.
-const gathered: Array<CompiledRule> = []
-let count = 0
-let stamp = 0
+/** Called once per candidate, with the request and a context of the caller's. */
+export type Visit<C> = (rule: CompiledRule, request: PolicyRequest, context: C) => void
 
-const gather = (list: ReadonlyArray<CompiledRule> | undefined, request: PolicyRequest) => {
+// Walk state: a rule reachable through several index keys is visited once per walk.
+let stamp = 0
+let visit: Visit<unknown> = () => {}
+let visitContext: unknown
+
+const visitList = (list: ReadonlyArray<CompiledRule> | undefined, request: PolicyRequest) => {
   if (list === undefined) return
   for (let i = 0; i < list.length; i++) {
     const rule = list[i]!
     if (rule.seen === stamp) continue
     rule.seen = stamp
-    if (matchesResource(rule.matcher!, request)) gathered[count++] = rule
+    if (matchesResource(rule.matcher!, request)) visit(rule, request, visitContext)
   }
+}
+
+/**
+ * Calls `f` once for every rule of the bucket whose action and resource constraints the
+ * request meets, in no particular order: every index key looked up, each rule visited once.
+ * Not re-entrant: `f` must not walk a bucket itself.
+ */
+export const forEachCandidate = <C>(
+  bucket: Bucket,
+  request: PolicyRequest,
+  f: Visit<C>,
+  context: C
+): void => {
+  stamp++
+  visit = f as Visit<unknown>
+  visitContext = context
+  const resource = request.resource
+  if (bucket.byName !== undefined) visitList(bucket.byName.get(resource.name), request)
+  // Groups hold tools only: a host or plugin claiming a group is in none.
+  if (bucket.byGroup !== undefined && resource.groups !== undefined && resource.kind === "tool") {
+    const groups = resource.groups
+    for (let i = 0; i < groups.length; i++) visitList(bucket.byGroup.get(groups[i]!), request)
+  }
+  if (bucket.byRisk !== undefined && resource.riskClass !== undefined)
+    visitList(bucket.byRisk.get(resource.riskClass), request)
+  if (bucket.prefixes !== undefined) lookupAffixes(bucket.prefixes, resource.name, visitList, request)
+  if (bucket.suffixes !== undefined) lookupAffixes(bucket.suffixes, resource.name, visitList, request)
+  if (bucket.rest !== undefined) visitList(bucket.rest, request)
+}
+
+// Rules gathered while making one list; reused, never escapes.
+const gathered: Array<CompiledRule> = []
+let count = 0
+
+const gather = (rule: CompiledRule) => {
+  gathered[count++] = rule
 }
 
 /** Every rule of the bucket whose action and resource constraints the request meets, in order. */
 const collect = (bucket: Bucket, request: PolicyRequest): ReadonlyArray<CompiledRule> => {
-  stamp++
   count = 0
-  const resource = request.resource
-  if (bucket.byName !== undefined) gather(bucket.byName.get(resource.name), request)
-  // Groups hold tools only: a host or plugin claiming a group is in none.
-  if (bucket.byGroup !== undefined && resource.groups !== undefined && resource.kind === "tool") {
-    const groups = resource.groups
-    for (let i = 0; i < groups.length; i++) gather(bucket.byGroup.get(groups[i]!), request)
-  }
-  if (bucket.byRisk !== undefined && resource.riskClass !== undefined)
-    gather(bucket.byRisk.get(resource.riskClass), request)
-  if (bucket.prefixes !== undefined) lookupAffixes(bucket.prefixes, resource.name, gather, request)
-  if (bucket.suffixes !== undefined) lookupAffixes(bucket.suffixes, resource.name, gather, request)
-  if (bucket.rest !== undefined) gather(bucket.rest, request)
+  forEachCandidate(bucket, request, gather, undefined)
   if (count === 0) return none
   // Insertion sort: each index list is in order already, so this only merges a few runs.
   for (let i = 1; i < count; i++) {
@@ -117,7 +144,7 @@ const collect = (bucket: Bucket, request: PolicyRequest): ReadonlyArray<Compiled
 
 // Names each bucket has seen once, as hashes salted by the bucket: a collision only keeps a
 // resource one sighting early or late.
-const sightings = new Int32Array(4096)
+const sightings = new Int32Array(65_536)
 
 /** True when the bucket has seen the name before (and, either way, records this sighting). */
 const seenBefore = (bucket: Bucket, name: string): boolean => {
@@ -167,9 +194,13 @@ const remember = (bucket: Bucket, name: string, entry: Candidates) => {
 /**
  * The bucket's rules that can match this request as far as its action and resource tell, in
  * (layer, id) order: from the memo when the resource was kept with the same kind, groups and
- * risk class; otherwise made, and kept if the bucket saw the name before.
+ * risk class; otherwise made, and kept. Undefined the first time the bucket sees the name: walk
+ * the bucket with `forEachCandidate` then, which makes no list.
  */
-export const candidatesOf = (bucket: Bucket, request: PolicyRequest): ReadonlyArray<CompiledRule> => {
+export const candidatesOf = (
+  bucket: Bucket,
+  request: PolicyRequest
+): ReadonlyArray<CompiledRule> | undefined => {
   const resource = request.resource
   const kept = bucket.memo.get(resource.name)
   if (
@@ -180,8 +211,8 @@ export const candidatesOf = (bucket: Bucket, request: PolicyRequest): ReadonlyAr
     sameGroups(kept.groups, resource.groups)
   )
     return kept.rules
+  if (kept === undefined && !seenBefore(bucket, resource.name)) return undefined
   const rules = collect(bucket, request)
-  if (kept === undefined && !seenBefore(bucket, resource.name)) return rules
   remember(bucket, resource.name, {
     action: request.action,
     kind: resource.kind,

@@ -1,6 +1,6 @@
 import type { MatchedRule, PolicyDecisionTraceV1 } from "../../contracts/PolicyDecisionTrace.js"
 import type { PolicyRequest } from "../request.js"
-import { candidatesOf } from "./candidates.js"
+import { candidatesOf, forEachCandidate } from "./candidates.js"
 import { isoNow, uuidV7 } from "./clock.js"
 import type { CompiledPolicy, CompiledRule, LayerIndex } from "./compile.js"
 import { matchesRequest } from "./matcher.js"
@@ -28,20 +28,25 @@ const keep = (rule: CompiledRule) => {
 const hostContext: TraceContext = Object.freeze({ sandboxed: false })
 const sandboxContext: TraceContext = Object.freeze({ sandboxed: true })
 
+const keepIfMatches = (rule: CompiledRule, request: PolicyRequest) => {
+  if (rule.free || matchesRequest(rule.matcher!, request)) keep(rule)
+}
+
 const scanIndex = (index: LayerIndex | undefined, request: PolicyRequest) => {
   if (index === undefined) return
   const bucket = index.byAction.get(request.action) ?? index.fallback
   if (bucket === undefined) return
   const rules = candidatesOf(bucket, request)
-  for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i]!
-    if (rule.free || matchesRequest(rule.matcher!, request)) keep(rule)
+  if (rules === undefined) {
+    forEachCandidate(bucket, request, keepIfMatches, undefined)
+    return
   }
+  for (let i = 0; i < rules.length; i++) keepIfMatches(rules[i]!, request)
 }
 
 const sortScratch = () => {
-  // Matches arrive in order (platform, then each layer's candidates in order, then the run), so
-  // this insertion sort only confirms it: one comparison per match.
+  // Insertion sort: matches arrive in order (platform, each layer's candidate list, the run),
+  // except those of a bucket walked directly, which are few.
   for (let i = 1; i < found; i++) {
     const rule = scratch[i]!
     let j = i - 1
