@@ -10,7 +10,7 @@
 import { performance } from "node:perf_hooks"
 import { Result } from "effect"
 import { Policy } from "../dist/index.js"
-import { candidatesOf } from "../dist/policy/internal/candidates.js"
+import { candidatesOf, forEachCandidate } from "../dist/policy/internal/candidates.js"
 import { isoNow, uuidV7 } from "../dist/policy/internal/clock.js"
 import { matchesRequest } from "../dist/policy/internal/matcher.js"
 import {
@@ -35,6 +35,14 @@ const layer = (index, request, test) => {
   const bucket = index.byAction.get(request.action) ?? index.fallback
   if (bucket === undefined) return 0
   const rules = candidatesOf(bucket, request)
+  if (rules === undefined) {
+    // The bucket's first sighting of this resource (the warm-up round): walked directly.
+    let kept = 0
+    forEachCandidate(bucket, request, (rule) => {
+      if (!test || rule.free || matchesRequest(rule.matcher, request)) kept++
+    })
+    return kept
+  }
   if (!test) return rules.length
   let kept = 0
   for (let i = 0; i < rules.length; i++)

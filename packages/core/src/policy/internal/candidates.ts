@@ -70,13 +70,12 @@ const sizeOf = (name: string, groups: ReadonlyArray<string> | undefined, rules: 
 
 const none: ReadonlyArray<CompiledRule> = Object.freeze([])
 
-/** Called once per candidate, with the request and a context of the caller's. */
-export type Visit<C> = (rule: CompiledRule, request: PolicyRequest, context: C) => void
+/** Called once per candidate of a walk. */
+export type Visit = (rule: CompiledRule, request: PolicyRequest) => void
 
 // Walk state: a rule reachable through several index keys is visited once per walk.
 let stamp = 0
-let visit: Visit<unknown> = () => {}
-let visitContext: unknown
+let visit: Visit = () => {}
 
 const visitList = (list: ReadonlyArray<CompiledRule> | undefined, request: PolicyRequest) => {
   if (list === undefined) return
@@ -84,7 +83,7 @@ const visitList = (list: ReadonlyArray<CompiledRule> | undefined, request: Polic
     const rule = list[i]!
     if (rule.seen === stamp) continue
     rule.seen = stamp
-    if (matchesResource(rule.matcher!, request)) visit(rule, request, visitContext)
+    if (matchesResource(rule.matcher!, request)) visit(rule, request)
   }
 }
 
@@ -93,15 +92,9 @@ const visitList = (list: ReadonlyArray<CompiledRule> | undefined, request: Polic
  * request meets, in no particular order: every index key looked up, each rule visited once.
  * Not re-entrant: `f` must not walk a bucket itself.
  */
-export const forEachCandidate = <C>(
-  bucket: Bucket,
-  request: PolicyRequest,
-  f: Visit<C>,
-  context: C
-): void => {
+export const forEachCandidate = (bucket: Bucket, request: PolicyRequest, f: Visit): void => {
   stamp++
-  visit = f as Visit<unknown>
-  visitContext = context
+  visit = f
   const resource = request.resource
   if (bucket.byName !== undefined) visitList(bucket.byName.get(resource.name), request)
   // Groups hold tools only: a host or plugin claiming a group is in none.
@@ -127,7 +120,7 @@ const gather = (rule: CompiledRule) => {
 /** Every rule of the bucket whose action and resource constraints the request meets, in order. */
 const collect = (bucket: Bucket, request: PolicyRequest): ReadonlyArray<CompiledRule> => {
   count = 0
-  forEachCandidate(bucket, request, gather, undefined)
+  forEachCandidate(bucket, request, gather)
   if (count === 0) return none
   // Insertion sort: each index list is in order already, so this only merges a few runs.
   for (let i = 1; i < count; i++) {

@@ -7,10 +7,11 @@ import { matchesRequest } from "./matcher.js"
 import { profileOf, type TraceContext } from "./profile.js"
 
 // The hot path. One synchronous pass over the precompiled index: per layer, the candidate list
-// for the request's resource (memoized, see candidates.ts), each candidate tested for what
-// depends on the subject, the context and the arguments. The only allocations are the trace,
-// its list of matched rules and the decision id (and, the first time a resource is seen, its
-// candidate lists). Not re-entrant by design: a decision never calls back into user code.
+// for the request's resource (memoized, see candidates.ts; the first time a bucket sees a
+// resource, its index walked directly), each candidate tested for what depends on the subject,
+// the context and the arguments. The only allocations are the trace, its list of matched rules
+// and the decision id (and, the second time a bucket sees a resource, its candidate list). Not
+// re-entrant by design: a decision never calls back into user code.
 
 /** The trace lists at most this many matched rules (the contract's bound). */
 const maxMatched = 1000
@@ -38,7 +39,7 @@ const scanIndex = (index: LayerIndex | undefined, request: PolicyRequest) => {
   if (bucket === undefined) return
   const rules = candidatesOf(bucket, request)
   if (rules === undefined) {
-    forEachCandidate(bucket, request, keepIfMatches, undefined)
+    forEachCandidate(bucket, request, keepIfMatches)
     return
   }
   for (let i = 0; i < rules.length; i++) keepIfMatches(rules[i]!, request)
