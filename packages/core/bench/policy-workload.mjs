@@ -4,6 +4,12 @@
 // Rules use only what all three express: exact actions; exact, glob and group resource targets;
 // roles; customer instance and agent scoping; the sandbox flag; numeric, domain-suffix and CIDR
 // conditions; the platform's sandbox_only baseline.
+//
+// Two families of rule sets. `makeRules` draws every rule over the tools and hosts requests use,
+// so the more rules, the more of them match each request. `makeConstantRules` keeps ten broad
+// rules over those tools and hosts at every size and draws the rest, with the same distribution,
+// over tools, groups and hosts no request names: each request matches the same rules at every
+// size, as in a large deployment where most rules govern other tools.
 
 /** mulberry32: a small seeded PRNG, so every run sees the same workload. */
 export const rng = (seed) => {
@@ -63,44 +69,113 @@ export const makeUniverse = (seed = 42) => {
   return { tools, hosts, actors }
 }
 
-/** `count` rules in the neutral form, seeded by the count so each size is its own rule set. */
+/**
+ * One rule drawn from `r` over `targets` (the tools, namespaces, groups, hosts and sites its
+ * resource matchers may name). Layers, subjects and conditions are drawn from the universe
+ * requests use, so a rule over other targets still lands in the same index entries.
+ */
+const drawRule = (r, targets, id) => {
+  const pick = (list) => list[Math.floor(r() * list.length)]
+  const effect = r() < 0.7 ? "allow" : "deny"
+  const layerDraw = r()
+  const layer = layerDraw < 0.4 ? "deployment" : layerDraw < 0.8 ? "customer_instance" : "agent_profile"
+  const key =
+    layer === "customer_instance" ? pick(instances) : layer === "agent_profile" ? pick(agents) : undefined
+  const action = r() < 0.75 ? "tool.invoke" : "egress.fetch"
+  let target
+  if (action === "tool.invoke") {
+    const t = r()
+    target =
+      t < 0.5
+        ? { kind: "name", value: pick(targets.tools).name }
+        : t < 0.7
+          ? { kind: "glob", value: `${pick(targets.namespaces)}.*` }
+          : { kind: "group", value: pick(targets.groups) }
+  } else {
+    target =
+      r() < 0.5
+        ? { kind: "name", value: pick(targets.hosts).name }
+        : { kind: "glob", value: `*.${pick(targets.sites)}` }
+  }
+  const role = r() < 0.3 ? pick(roles) : undefined
+  const sandboxed = r() < 0.1 ? r() < 0.5 : undefined
+  let condition
+  const c = r()
+  if (c < 0.15) condition = { kind: r() < 0.5 ? "gt" : "lte", value: Math.floor(r() * 1000) }
+  else if (c < 0.25 && action === "tool.invoke") condition = { kind: "suffix", value: pick(sites) }
+  else if (c < 0.3 && action === "egress.fetch")
+    condition = { kind: "cidr", value: r() < 0.7 ? "10.0.0.0/8" : "fd00::/8" }
+  return { id, effect, layer, key, action, target, role, sandboxed, condition }
+}
+
+/**
+ * `count` rules in the neutral form over the tools and hosts requests use, seeded by the count
+ * so each size is its own rule set. The bigger the set, the more rules each request matches.
+ */
 export const makeRules = (universe, count, seed = 7) => {
   const r = rng(seed * 1_000_003 + count)
+  const targets = { tools: universe.tools, namespaces, groups, hosts: universe.hosts, sites }
+  return Array.from({ length: count }, (_, i) => drawRule(r, targets, `r${i}`))
+}
+
+/** Rules of the constant-matches family that every size shares. */
+export const coreRuleCount = 10
+
+/**
+ * Tools, groups and hosts no request names: what the added rules of `makeConstantRules`
+ * govern. Groups are declared by the policy (`group:ext0` ...); casbin learns the tools' groups.
+ */
+export const makeElsewhere = (seed = 43) => {
+  const r = rng(seed)
   const pick = (list) => list[Math.floor(r() * list.length)]
-  const rules = []
-  for (let i = 0; i < count; i++) {
-    const effect = r() < 0.7 ? "allow" : "deny"
-    const layerDraw = r()
-    const layer = layerDraw < 0.4 ? "deployment" : layerDraw < 0.8 ? "customer_instance" : "agent_profile"
-    const key =
-      layer === "customer_instance" ? pick(instances) : layer === "agent_profile" ? pick(agents) : undefined
-    const action = r() < 0.75 ? "tool.invoke" : "egress.fetch"
-    let target
-    if (action === "tool.invoke") {
-      const t = r()
-      target =
-        t < 0.5
-          ? { kind: "name", value: pick(universe.tools).name }
-          : t < 0.7
-            ? { kind: "glob", value: `${pick(namespaces)}.*` }
-            : { kind: "group", value: pick(groups) }
-    } else {
-      target =
-        r() < 0.5
-          ? { kind: "name", value: pick(universe.hosts).name }
-          : { kind: "glob", value: `*.${pick(sites)}` }
+  const extGroups = Array.from({ length: 20 }, (_, i) => `group:ext${i}`)
+  const extNamespaces = Array.from({ length: 200 }, (_, i) => `ext${i}`)
+  const extSites = Array.from({ length: 100 }, (_, i) => `ext-site${i}.example`)
+  const tools = extNamespaces.flatMap((ns) =>
+    Array.from({ length: 10 }, (_, j) => ({ name: `${ns}.tool${j}`, group: pick(extGroups) }))
+  )
+  const hosts = extSites.flatMap((site) => Array.from({ length: 10 }, (_, j) => ({ name: `h${j}.${site}` })))
+  return { tools, namespaces: extNamespaces, groups: extGroups, hosts, sites: extSites }
+}
+
+/**
+ * `count` rules whose matches per request do not depend on `count`: ten broad rules over the
+ * requests' tools and hosts, the same at every size (one per tool group, one on a tool-name
+ * suffix, three on domains; any actor; effects, sandbox flags and conditions drawn as in
+ * `makeRules`), then `count - 10` rules drawn like `makeRules` but over `elsewhere`.
+ */
+export const makeConstantRules = (universe, elsewhere, count, seed = 11) => {
+  if (count < coreRuleCount) throw new Error(`the constant-matches family starts at ${coreRuleCount} rules`)
+  const r = rng(seed)
+  const targets = { tools: universe.tools, namespaces, groups, hosts: universe.hosts, sites }
+  const broad = [
+    ...groups.map((value) => ({ action: "tool.invoke", target: { kind: "group", value } })),
+    { action: "tool.invoke", target: { kind: "glob", value: "*.tool3" } },
+    { action: "egress.fetch", target: { kind: "glob", value: "*.example" } },
+    { action: "egress.fetch", target: { kind: "glob", value: `*.${sites[0]}` } },
+    { action: "egress.fetch", target: { kind: "name", value: universe.hosts[1].name } }
+  ]
+  const core = broad.map(({ action, target }, i) => {
+    const drawn = drawRule(r, targets, `c${i}`)
+    const c = drawn.condition
+    return {
+      ...drawn,
+      layer: i === 3 || i === 8 ? "customer_instance" : "deployment",
+      key: i === 3 || i === 8 ? instances[i] : undefined,
+      action,
+      target,
+      role: undefined,
+      // Conditions only where all engines evaluate them: argument facts on tools, IP ranges on hosts.
+      condition:
+        (c?.kind === "suffix" && action !== "tool.invoke") ||
+        (c?.kind === "cidr" && action !== "egress.fetch")
+          ? undefined
+          : c
     }
-    const role = r() < 0.3 ? pick(roles) : undefined
-    const sandboxed = r() < 0.1 ? r() < 0.5 : undefined
-    let condition
-    const c = r()
-    if (c < 0.15) condition = { kind: r() < 0.5 ? "gt" : "lte", value: Math.floor(r() * 1000) }
-    else if (c < 0.25 && action === "tool.invoke") condition = { kind: "suffix", value: pick(sites) }
-    else if (c < 0.3 && action === "egress.fetch")
-      condition = { kind: "cidr", value: r() < 0.7 ? "10.0.0.0/8" : "fd00::/8" }
-    rules.push({ id: `r${i}`, effect, layer, key, action, target, role, sandboxed, condition })
-  }
-  return rules
+  })
+  const added = rng(seed * 1_000_003 + count)
+  const rest = Array.from({ length: count - coreRuleCount }, (_, i) => drawRule(added, elsewhere, `x${i}`))
+  return [...core, ...rest]
 }
 
 /** At least `count` distinct requests, each in the three engines' shapes. */
@@ -171,8 +246,9 @@ const oursRequest = (n) => {
 }
 
 /** The rule set as a BGA policy document. */
-export const toDocument = (rules) => {
+export const toDocument = (rules, declaredGroups = []) => {
   const doc = { version: 1, deployment: { rules: [] }, customerInstances: {}, agentProfiles: {} }
+  if (declaredGroups.length > 0) doc.groups = declaredGroups
   for (const rule of rules) {
     const out = { id: rule.id, effect: rule.effect, rationale: `bench rule ${rule.id}`, actions: rule.action }
     out.resource = { names: rule.target.value }

@@ -260,6 +260,19 @@ describe("decision ids and timestamps", () => {
       expect(Number.parseInt(t.decisionId.replaceAll("-", "").slice(0, 12), 16)).toBe(ms)
     }
   })
+
+  it("every random digit of a decision id varies, and the variant digit takes all four values", () => {
+    const ids = Array.from({ length: 4000 }, () =>
+      Policy.decide(policy, search).decisionId.replaceAll("-", "")
+    )
+    // Digits 13-15 (rand_a), 16 (variant bits 10 and two random bits) and 17-31 are random.
+    for (let at = 13; at < 32; at++) {
+      const seen = new Set(ids.map((id) => id[at]))
+      expect(seen.size, `digit ${at}`).toBe(at === 16 ? 4 : 16)
+    }
+    expect(new Set(ids.map((id) => id[16]))).toEqual(new Set(["8", "9", "a", "b"]))
+    expect(new Set(ids.map((id) => id[12]))).toEqual(new Set(["7"]))
+  })
 })
 
 describe("taxonomy", () => {

@@ -4,6 +4,7 @@ import type { PolicyDocument, Rule } from "../document.js"
 import type { PolicyRequest } from "../request.js"
 import { isRiskyClass, PolicyActions, toolGroups } from "../taxonomy.js"
 import { type AffixIndex, emptyAffixIndex, insertAffix } from "./affix.js"
+import { type Candidates, type MemoBudget, makeMemoBudget } from "./candidates.js"
 import { compileAny, isGlob } from "./glob.js"
 import { compileMatcher, type Matcher } from "./matcher.js"
 import { type LocatedRule, listOf, locateRules } from "./validate.js"
@@ -22,15 +23,18 @@ export interface CompiledRule {
   readonly reasonOverriding: string
   /** A platform gate turns allows into approvals; it never grants on its own. */
   readonly gate: boolean
-  /** The constraints of a document rule, tested by `matches`. */
+  /** The constraints of a document rule the index does not prove. */
   readonly matcher: Matcher | undefined
-  /** True when reaching the rule through the index is all it asks (no constraint left to test). */
-  readonly bare: boolean
+  /**
+   * True when a document rule asks nothing of the subject, the context or the arguments: being
+   * in the candidate list for the request's resource is all it takes to match.
+   */
+  readonly free: boolean
   /** The test of a rule written in code (platform, run). */
   readonly test: ((request: PolicyRequest) => boolean) | undefined
   /** The approval gate's rationale when this allow is turned into an approval; made on first use. */
   gatedReason: string | undefined
-  /** Evaluation stamp: a rule reachable through several index keys is checked once. */
+  /** Collection stamp: a rule reachable through several index keys is listed once. */
   seen: number
 }
 
@@ -43,8 +47,14 @@ export interface Bucket {
   readonly prefixes: AffixIndex<CompiledRule> | undefined
   /** Rules with `*suffix` name globs, by suffix (`*.example.com`). */
   readonly suffixes: AffixIndex<CompiledRule> | undefined
-  /** Rules with other globs or no resource constraint: checked for every request. */
+  /** Rules with other globs or no resource constraint: candidates for every resource. */
   readonly rest: Array<CompiledRule> | undefined
+  /** Candidate lists already made, by resource name (`candidates.ts`). */
+  readonly memo: Map<string, Candidates>
+  /** The policy-wide bound on what the memos of all buckets hold. */
+  readonly budget: MemoBudget
+  /** Tells this bucket's sightings of a name from other buckets' (`candidates.ts`). */
+  readonly salt: number
 }
 
 /** The rules of one layer (or one customer instance, or one agent profile), by action. */
@@ -77,7 +87,10 @@ export const baselineOf = (config: BgaConfig): Baseline => {
   }
 }
 
-/** A compiled policy: immutable after compilation, shared by every evaluation. */
+/**
+ * A compiled policy, shared by every evaluation. Its rules and index do not change after
+ * compilation; only the buckets' memos of candidate lists fill (and empty) as requests come.
+ */
 export interface CompiledPolicy {
   readonly platform: ReadonlyArray<CompiledRule>
   readonly gate: CompiledRule
@@ -133,7 +146,7 @@ export const makeRule = (options: {
   gatedReason: undefined,
   gate: options.gate ?? false,
   matcher: options.matcher,
-  bare: options.matcher !== undefined && options.matcher.checks.length === 0,
+  free: options.matcher !== undefined && !options.matcher.asksRequest,
   test: options.test,
   seen: 0
 })
@@ -168,9 +181,11 @@ interface BucketBuilder {
   readonly rest: Array<CompiledRule>
 }
 
-// Empty parts become undefined so that the evaluator skips them with one comparison.
-const finish = (b: BucketBuilder): Bucket | undefined => {
-  const bucket: Bucket = {
+let buckets = 0
+
+// Empty parts become undefined so that collecting candidates skips them with one comparison.
+const finish = (b: BucketBuilder, budget: MemoBudget): Bucket | undefined => {
+  const parts = {
     byName: b.byName.size > 0 ? b.byName : undefined,
     byGroup: b.byGroup.size > 0 ? b.byGroup : undefined,
     byRisk: b.byRisk.size > 0 ? b.byRisk : undefined,
@@ -178,7 +193,9 @@ const finish = (b: BucketBuilder): Bucket | undefined => {
     suffixes: b.suffixes.groups.length > 0 ? b.suffixes : undefined,
     rest: b.rest.length > 0 ? b.rest : undefined
   }
-  return Object.values(bucket).some((part) => part !== undefined) ? bucket : undefined
+  return Object.values(parts).some((part) => part !== undefined)
+    ? { ...parts, memo: new Map(), budget, salt: Math.imul(++buckets, 0x9e3779b9) }
+    : undefined
 }
 
 const emptyBucket = (): BucketBuilder => ({
@@ -239,7 +256,10 @@ const addToBucket = (bucket: BucketBuilder, rule: Rule, compiled: CompiledRule) 
   bucket.rest.push(compiled)
 }
 
-const buildIndex = (entries: ReadonlyArray<{ rule: Rule; compiled: CompiledRule }>): LayerIndex => {
+const buildIndex = (
+  entries: ReadonlyArray<{ rule: Rule; compiled: CompiledRule }>,
+  budget: MemoBudget
+): LayerIndex => {
   const exactActions = new Set<string>(Object.values(PolicyActions))
   for (const { rule } of entries)
     for (const a of listOf(rule.actions) ?? []) if (!isGlob(a)) exactActions.add(a)
@@ -264,10 +284,10 @@ const buildIndex = (entries: ReadonlyArray<{ rule: Rule; compiled: CompiledRule 
   // holds the same rules (globs and any-action rules) when it is not empty itself.
   const byAction = new Map<string, Bucket>()
   for (const [action, builder] of builders) {
-    const bucket = finish(builder)
+    const bucket = finish(builder, budget)
     if (bucket !== undefined) byAction.set(action, bucket)
   }
-  return { byAction, fallback: finish(fallback) }
+  return { byAction, fallback: finish(fallback, budget) }
 }
 
 const riskyOutsideSandbox = (r: PolicyRequest) =>
@@ -325,7 +345,8 @@ const platformRules = (baseline: Baseline): { rules: Array<CompiledRule>; gate: 
 export const compileDocument = (
   document: PolicyDocument,
   baseline: Baseline,
-  policyHash: string
+  policyHash: string,
+  budget: MemoBudget = makeMemoBudget()
 ): CompiledPolicy => {
   const located = locateRules(document).sort(
     (a, b) =>
@@ -342,13 +363,16 @@ export const compileDocument = (
       if (list) list.push(c)
       else byKey.set(key, [c])
     }
-    return new Map([...byKey].map(([key, entries]) => [key, buildIndex(entries)]))
+    return new Map([...byKey].map(([key, entries]) => [key, buildIndex(entries, budget)]))
   }
   return {
     platform: platform.rules,
     gate: platform.gate,
     baseline,
-    deployment: buildIndex(compiled.filter((c) => c.located.layer === "deployment")),
+    deployment: buildIndex(
+      compiled.filter((c) => c.located.layer === "deployment"),
+      budget
+    ),
     instances: grouped("customer_instance"),
     agents: grouped("agent_profile"),
     groups: new Set([...toolGroups, ...(document.groups ?? [])]),

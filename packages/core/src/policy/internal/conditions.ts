@@ -46,6 +46,20 @@ const normalizeHost = (host: string): string => {
   return lower.endsWith(".") ? lower.slice(0, -1) : lower
 }
 
+// Every domain-suffix condition of a decision tests the same few facts, so the last host
+// normalized is remembered: strings do not change, and the scan is made once per host.
+let lastHost = ""
+let lastNormalized = ""
+
+/** The host lowercased without its trailing dot; the host itself when that changes nothing. */
+const normalized = (host: string): string => {
+  if (host !== lastHost) {
+    lastHost = host
+    lastNormalized = needsNormalizing(host) ? normalizeHost(host) : host
+  }
+  return lastNormalized
+}
+
 const asList = (value: Condition["value"]): ReadonlyArray<unknown> => (Array.isArray(value) ? value : [value])
 
 /**
@@ -76,7 +90,12 @@ export const compileValueTest = (condition: Condition): ValueTest => {
       }
       // Hosts almost always arrive lowercase without a trailing dot: test them as they are,
       // and normalize (which allocates) only when that fails and normalizing could change it.
-      return (v) => typeof v === "string" && (test(v) || (needsNormalizing(v) && test(normalizeHost(v))))
+      return (v) => {
+        if (typeof v !== "string") return false
+        if (test(v)) return true
+        const host = normalized(v)
+        return host !== v && test(host)
+      }
     }
     case "cidr": {
       const ranges = (asList(value) as ReadonlyArray<string>).map((text) => parseCidr(text)!)

@@ -1,19 +1,21 @@
 import type { MatchedRule, PolicyDecisionTraceV1 } from "../../contracts/PolicyDecisionTrace.js"
 import type { PolicyRequest } from "../request.js"
-import { lookupAffixes } from "./affix.js"
+import { candidatesOf, forEachCandidate } from "./candidates.js"
 import { isoNow, uuidV7 } from "./clock.js"
-import type { Bucket, CompiledPolicy, CompiledRule, LayerIndex } from "./compile.js"
-import { matches } from "./matcher.js"
+import type { CompiledPolicy, CompiledRule, LayerIndex } from "./compile.js"
+import { matchesRequest } from "./matcher.js"
 import { profileOf, type TraceContext } from "./profile.js"
 
-// The hot path. One synchronous pass over the precompiled index; the only allocations are the
-// trace, its list of matched rules and the decision id. Not re-entrant by design: a decision
-// never calls back into user code.
+// The hot path. One synchronous pass over the precompiled index: per layer, the candidate list
+// for the request's resource (memoized, see candidates.ts; the first time a bucket sees a
+// resource, its index walked directly), each candidate tested for what depends on the subject,
+// the context and the arguments. The only allocations are the trace, its list of matched rules
+// and the decision id (and, the second time a bucket sees a resource, its candidate list). Not
+// re-entrant by design: a decision never calls back into user code.
 
 /** The trace lists at most this many matched rules (the contract's bound). */
 const maxMatched = 1000
 
-let epoch = 0
 // Matched rules of the evaluation in progress; reused, never escapes. Its length is kept apart
 // (`found`): shrinking an array through `length` can free its backing store, and the next
 // evaluation would grow it again.
@@ -27,42 +29,25 @@ const keep = (rule: CompiledRule) => {
 const hostContext: TraceContext = Object.freeze({ sandboxed: false })
 const sandboxContext: TraceContext = Object.freeze({ sandboxed: true })
 
-const scanList = (list: ReadonlyArray<CompiledRule> | undefined, request: PolicyRequest, stamp: number) => {
-  if (list === undefined) return
-  for (let i = 0; i < list.length; i++) {
-    const rule = list[i]!
-    if (rule.seen === stamp) continue
-    rule.seen = stamp
-    if (rule.bare || matches(rule.matcher!, request)) keep(rule)
-  }
+const keepIfMatches = (rule: CompiledRule, request: PolicyRequest) => {
+  if (rule.free || matchesRequest(rule.matcher!, request)) keep(rule)
 }
 
-const scanAffixItems = (items: ReadonlyArray<CompiledRule>, request: PolicyRequest) =>
-  scanList(items, request, epoch)
-
-const scanBucket = (bucket: Bucket, request: PolicyRequest, stamp: number) => {
-  const resource = request.resource
-  if (bucket.byName !== undefined) scanList(bucket.byName.get(resource.name), request, stamp)
-  // Groups hold tools only: a host or plugin claiming a group is in none.
-  if (bucket.byGroup !== undefined && resource.groups !== undefined && resource.kind === "tool") {
-    const groups = resource.groups
-    for (let i = 0; i < groups.length; i++) scanList(bucket.byGroup.get(groups[i]!), request, stamp)
-  }
-  if (bucket.byRisk !== undefined && resource.riskClass !== undefined)
-    scanList(bucket.byRisk.get(resource.riskClass), request, stamp)
-  if (bucket.prefixes !== undefined) lookupAffixes(bucket.prefixes, resource.name, scanAffixItems, request)
-  if (bucket.suffixes !== undefined) lookupAffixes(bucket.suffixes, resource.name, scanAffixItems, request)
-  if (bucket.rest !== undefined) scanList(bucket.rest, request, stamp)
-}
-
-const scanIndex = (index: LayerIndex | undefined, request: PolicyRequest, stamp: number) => {
+const scanIndex = (index: LayerIndex | undefined, request: PolicyRequest) => {
   if (index === undefined) return
   const bucket = index.byAction.get(request.action) ?? index.fallback
-  if (bucket !== undefined) scanBucket(bucket, request, stamp)
+  if (bucket === undefined) return
+  const rules = candidatesOf(bucket, request)
+  if (rules === undefined) {
+    forEachCandidate(bucket, request, keepIfMatches)
+    return
+  }
+  for (let i = 0; i < rules.length; i++) keepIfMatches(rules[i]!, request)
 }
 
 const sortScratch = () => {
-  // Insertion sort: matches are few and mostly in order already (layers are scanned in order).
+  // Insertion sort: matches arrive in order (platform, each layer's candidate list, the run),
+  // except those of a bucket walked directly, which are few.
   for (let i = 1; i < found; i++) {
     const rule = scratch[i]!
     let j = i - 1
@@ -87,7 +72,6 @@ const defaultDeny = "Denied by default: no rule of any layer grants this action 
  * default. Ties go to the rule first in (layer, id) order.
  */
 export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDecisionTraceV1 => {
-  const stamp = ++epoch
   found = 0
   const { subject, resource } = request
   const context = request.context
@@ -96,10 +80,10 @@ export const decide = (policy: CompiledPolicy, request: PolicyRequest): PolicyDe
   for (let i = 0; i < platform.length; i++) if (platform[i]!.test!(request)) keep(platform[i]!)
   const gateMatched = policy.gate.test!(request)
   if (gateMatched) keep(policy.gate)
-  scanIndex(policy.deployment, request, stamp)
-  if (policy.instances.size > 0) scanIndex(policy.instances.get(subject.customerInstanceId), request, stamp)
+  scanIndex(policy.deployment, request)
+  if (policy.instances.size > 0) scanIndex(policy.instances.get(subject.customerInstanceId), request)
   if (policy.agents.size > 0 && subject.agentId !== undefined)
-    scanIndex(policy.agents.get(subject.agentId), request, stamp)
+    scanIndex(policy.agents.get(subject.agentId), request)
 
   let traceContext = context?.sandboxed === true ? sandboxContext : hostContext
   const toolProfile = context?.toolProfile

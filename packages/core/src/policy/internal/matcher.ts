@@ -44,27 +44,15 @@ export interface CompiledCondition {
   readonly test: ValueTest
 }
 
-// Which constraints a matcher holds, in the order they are tested (cheap and selective first).
-const Check = {
-  action: 0,
-  kinds: 1,
-  names: 2,
-  riskClasses: 3,
-  customerInstances: 4,
-  actorKinds: 5,
-  actorIds: 6,
-  roles: 7,
-  agentIds: 8,
-  environments: 9,
-  channels: 10,
-  sandboxed: 11,
-  conditions: 12
-} as const
-
-/** Every constraint of a rule that its place in the index does not already prove. */
+/**
+ * Every constraint of a rule that its place in the index does not already prove; absent fields
+ * constrain nothing. Tested in two steps: what the action and the resource's kind, name, groups
+ * and risk class decide, once per candidate list (`candidates.ts`), then what depends on the
+ * subject, the context and the arguments, at every request.
+ */
 export interface Matcher {
-  /** The constraints present, as `Check` codes: a rule is tested only for what it says. */
-  readonly checks: ReadonlyArray<number>
+  /** True when some constraint depends on the subject, the context or the arguments. */
+  readonly asksRequest: boolean
   readonly action: StringMatcher | undefined
   readonly actorKinds: ReadonlySet<string> | undefined
   readonly actorIds: StringMatcher | undefined
@@ -118,21 +106,17 @@ export const compileMatcher = (
     sandboxed: rule.context?.sandboxed,
     conditions: when.length === 0 ? undefined : when.map(condition)
   }
-  const present: Array<number> = []
-  if (fields.action !== undefined) present.push(Check.action)
-  if (fields.kinds !== undefined) present.push(Check.kinds)
-  if (fields.groups !== undefined) present.push(Check.names)
-  if (fields.riskClasses !== undefined) present.push(Check.riskClasses)
-  if (fields.customerInstances !== undefined) present.push(Check.customerInstances)
-  if (fields.actorKinds !== undefined) present.push(Check.actorKinds)
-  if (fields.actorIds !== undefined) present.push(Check.actorIds)
-  if (fields.roles !== undefined) present.push(Check.roles)
-  if (fields.agentIds !== undefined) present.push(Check.agentIds)
-  if (fields.environments !== undefined) present.push(Check.environments)
-  if (fields.channels !== undefined) present.push(Check.channels)
-  if (fields.sandboxed !== undefined) present.push(Check.sandboxed)
-  if (fields.conditions !== undefined) present.push(Check.conditions)
-  return { checks: present, ...fields }
+  const asksRequest =
+    fields.customerInstances !== undefined ||
+    fields.actorKinds !== undefined ||
+    fields.actorIds !== undefined ||
+    fields.roles !== undefined ||
+    fields.agentIds !== undefined ||
+    fields.environments !== undefined ||
+    fields.channels !== undefined ||
+    fields.sandboxed !== undefined ||
+    fields.conditions !== undefined
+  return { asksRequest, ...fields }
 }
 
 const namesMatch = (m: Matcher, request: PolicyRequest): boolean => {
@@ -164,42 +148,42 @@ const conditionsHold = (conditions: ReadonlyArray<CompiledCondition>, request: P
   return true
 }
 
-const holds = (m: Matcher, check: number, request: PolicyRequest): boolean => {
-  const subject = request.subject
+// Plain field tests in a fixed order (cheap and selective first): one monomorphic function,
+// no closure per constraint, so the engine sees one predictable call site.
+
+/** True when the request's action and resource meet the matcher (what candidate lists fix). */
+export const matchesResource = (m: Matcher, request: PolicyRequest): boolean => {
   const resource = request.resource
-  switch (check) {
-    case Check.action:
-      return matchString(m.action!, request.action)
-    case Check.kinds:
-      return m.kinds!.has(resource.kind)
-    case Check.names:
-      return namesMatch(m, request)
-    case Check.riskClasses:
-      return resource.riskClass !== undefined && m.riskClasses!.has(resource.riskClass)
-    case Check.customerInstances:
-      return m.customerInstances!.has(subject.customerInstanceId)
-    case Check.actorKinds:
-      return m.actorKinds!.has(subject.actor.kind)
-    case Check.actorIds:
-      return matchString(m.actorIds!, subject.actor.id)
-    case Check.roles:
-      return rolesMatch(m.roles!, subject.actor.roles)
-    case Check.agentIds:
-      return subject.agentId !== undefined && matchString(m.agentIds!, subject.agentId)
-    case Check.environments:
-      return matchString(m.environments!, subject.environment)
-    case Check.channels:
-      return subject.channel !== undefined && matchString(m.channels!, subject.channel)
-    case Check.sandboxed:
-      return (request.context?.sandboxed === true) === m.sandboxed
-    default:
-      return conditionsHold(m.conditions!, request)
-  }
+  if (m.action !== undefined && !matchString(m.action, request.action)) return false
+  if (m.kinds !== undefined && !m.kinds.has(resource.kind)) return false
+  if (m.groups !== undefined && !namesMatch(m, request)) return false
+  if (
+    m.riskClasses !== undefined &&
+    (resource.riskClass === undefined || !m.riskClasses.has(resource.riskClass))
+  )
+    return false
+  return true
 }
 
-/** True when the request meets every constraint of the matcher. */
-export const matches = (m: Matcher, request: PolicyRequest): boolean => {
-  const checks = m.checks
-  for (let i = 0; i < checks.length; i++) if (!holds(m, checks[i]!, request)) return false
+/** True when the request's subject, context and arguments meet the matcher. */
+export const matchesRequest = (m: Matcher, request: PolicyRequest): boolean => {
+  const subject = request.subject
+  if (m.customerInstances !== undefined && !m.customerInstances.has(subject.customerInstanceId)) return false
+  if (m.actorKinds !== undefined && !m.actorKinds.has(subject.actor.kind)) return false
+  if (m.actorIds !== undefined && !matchString(m.actorIds, subject.actor.id)) return false
+  if (m.roles !== undefined && !rolesMatch(m.roles, subject.actor.roles)) return false
+  if (
+    m.agentIds !== undefined &&
+    (subject.agentId === undefined || !matchString(m.agentIds, subject.agentId))
+  )
+    return false
+  if (m.environments !== undefined && !matchString(m.environments, subject.environment)) return false
+  if (
+    m.channels !== undefined &&
+    (subject.channel === undefined || !matchString(m.channels, subject.channel))
+  )
+    return false
+  if (m.sandboxed !== undefined && (request.context?.sandboxed === true) !== m.sandboxed) return false
+  if (m.conditions !== undefined && !conditionsHold(m.conditions, request)) return false
   return true
 }
