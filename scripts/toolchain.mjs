@@ -35,23 +35,41 @@ const nodeIsRecentEnough = (version) => {
 }
 
 const stampFile = join(tools, "stamp.json")
-const wanted = { pnpm: pnpmVersion, node: nodeIsRecentEnough(process.version) ? "system" : nodeMajor }
-const stamp = existsSync(stampFile) ? readFileSync(stampFile, "utf8") : ""
+const managedNode = join(bin, "node")
+const readStamp = () => {
+  try {
+    return JSON.parse(readFileSync(stampFile, "utf8"))
+  } catch {
+    return {}
+  }
+}
+const stamp = readStamp()
+// Node 24 is fetched when the Node running this script is too old. Once fetched it stays: a later
+// run under a newer Node (the fetched one included, as when a test calls `npm run demo`) never
+// removes it, so the commands always run on the same toolchain.
+const needNode = !nodeIsRecentEnough(process.version) || (stamp.node === nodeMajor && existsSync(managedNode))
+const wanted = { pnpm: pnpmVersion, node: needNode ? nodeMajor : "system" }
+const current =
+  stamp.pnpm === wanted.pnpm &&
+  stamp.node === wanted.node &&
+  existsSync(join(bin, "pnpm")) &&
+  (!needNode || existsSync(managedNode))
 
-if (stamp !== JSON.stringify(wanted)) {
+if (!current) {
   console.error(
-    `[toolchain] fetching pnpm ${pnpmVersion}${wanted.node === "system" ? "" : ` and node ${nodeMajor}`} into .tools/ (system Node ${process.version})`
+    `[toolchain] fetching pnpm ${pnpmVersion}${needNode ? ` and node ${nodeMajor}` : ""} into .tools/ (system Node ${process.version})`
   )
   rmSync(tools, { recursive: true, force: true })
   mkdirSync(bin, { recursive: true })
   writeFileSync(join(tools, "package.json"), JSON.stringify({ name: "bga-tools", private: true }))
   const specs = [`pnpm@${pnpmVersion}`]
-  if (wanted.node !== "system") specs.push(`node@${nodeMajor}`)
+  if (needNode) specs.push(`node@${nodeMajor}`)
   const npm = process.platform === "win32" ? "npm.cmd" : "npm"
   const status = run(npm, ["install", "--no-audit", "--no-fund", "--no-save", "--prefix", tools, ...specs])
   if (status !== 0) fail("npm install of the toolchain failed; see the output above")
-  symlinkSync(join(tools, "node_modules", ".bin", "pnpm"), join(bin, "pnpm"))
-  if (wanted.node !== "system") symlinkSync(join(tools, "node_modules", ".bin", "node"), join(bin, "node"))
+  // Relative links: the checkout may move.
+  symlinkSync(join("..", "node_modules", ".bin", "pnpm"), join(bin, "pnpm"))
+  if (needNode) symlinkSync(join("..", "node_modules", ".bin", "node"), managedNode)
   writeFileSync(stampFile, JSON.stringify(wanted))
 }
 
