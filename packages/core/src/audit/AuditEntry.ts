@@ -2,6 +2,7 @@ import { Result, Schema } from "effect"
 import type { JsonObject } from "effect/Schema"
 import { ApprovalDecisionV1, ApprovalRequestV1 } from "../contracts/Approval.js"
 import { problemsOf } from "../contracts/decode.js"
+import { compileFastCheck, type FastCheck } from "../contracts/internal/fastCheck.js"
 import { PolicyDecisionTraceV1 } from "../contracts/PolicyDecisionTrace.js"
 import { Id } from "../contracts/primitives.js"
 import { RunEventV1 } from "../contracts/RunEvent.js"
@@ -70,7 +71,7 @@ export interface PreparedEntry {
 type Derived = Omit<PreparedEntry, "kind" | "payload" | "recordId">
 
 interface Contract {
-  readonly schema: Schema.Decoder<unknown>
+  readonly schema: Schema.Codec<unknown>
   readonly name: string
   readonly derive: (p: never) => Derived
 }
@@ -125,11 +126,22 @@ const contracts: Record<string, Contract> = {
 const isId = Schema.is(Id)
 const strict = { errors: "all", onExcessProperty: "error" } as const
 
+/** Compiled on first use, so that importing core compiles nothing. */
+const fastChecks = new Map<Contract, FastCheck | undefined>()
+const fastCheckOf = (contract: Contract): FastCheck | undefined => {
+  if (!fastChecks.has(contract)) fastChecks.set(contract, compileFastCheck(contract.schema))
+  return fastChecks.get(contract)
+}
+
 /**
  * Decodes a payload that already passed `checkJsonValue` with the default limits against its
  * contract: the same answer as `decodeUnknown`, without walking the payload for limits twice.
+ * A payload the compiled check accepts is one the decoder accepts (tests prove it on random
+ * valid and mutated payloads), and such a payload is its own decoded value (these contracts
+ * transform nothing); any other payload goes through the decoder, which names what is wrong.
  */
 const decodeContract = (contract: Contract, payload: unknown): Result.Result<unknown, InvalidInputError> => {
+  if (fastCheckOf(contract)?.(payload) === true) return Result.succeed(payload)
   const decoded = Schema.decodeUnknownResult(contract.schema)(payload, strict)
   if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
   return Result.fail(
