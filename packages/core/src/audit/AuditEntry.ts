@@ -154,16 +154,22 @@ const decodeContract = (contract: Contract, payload: unknown): Result.Result<unk
 }
 
 /**
- * Bytes of the canonical JSON of a value that passed `checkJsonValue`. Such a value holds
- * only plain objects, arrays, finite numbers, strings, booleans and null, which
- * `JSON.stringify` writes with exactly the tokens RFC 8785 does (numbers and strings are
- * serialized alike), only in another key order: the same length, at a fraction of the cost.
- * Text that may hold a lone surrogate (`\ud...`, which `JSON.stringify` escapes and the
- * canonicalizer refuses) takes the canonicalizer, so such payloads fail as before.
+ * The canonical JSON text of a prepared entry's payload, as it was checked, kept on the entry
+ * under a private key (copies such as `assignRecordIds` makes carry it along). Chaining splices
+ * it into the record's text instead of serializing the payload again. It is used only while the
+ * entry still holds the very payload object it was computed from; any other entry is serialized
+ * in full.
  */
-export const canonicalByteLength = (checked: unknown): number => {
-  const text = JSON.stringify(checked)
-  return Buffer.byteLength(text.includes("\\ud") ? canonicalJson(checked) : text, "utf8")
+const payloadTextKey: unique symbol = Symbol("@bga/core/audit/payloadText")
+
+interface WithPayloadText {
+  readonly [payloadTextKey]?: { readonly payload: object; readonly text: string }
+}
+
+/** @internal The payload text `prepareEntry` checked, if `entry` came from it unchanged. */
+export const preparedPayloadText = (entry: PreparedEntry): string | undefined => {
+  const kept = (entry as WithPayloadText)[payloadTextKey]
+  return kept !== undefined && kept.payload === entry.payload ? kept.text : undefined
 }
 
 /**
@@ -234,7 +240,9 @@ export const prepareEntry = (
       })
     )
   }
-  const bytes = canonicalByteLength(payload)
+  // The canonical text is needed for the record's hash anyway: written once, measured here.
+  const payloadText = canonicalJson(payload)
+  const bytes = Buffer.byteLength(payloadText, "utf8")
   if (bytes > maxAuditPayloadBytes) {
     return Result.fail(
       new InvalidInputError({
@@ -280,7 +288,7 @@ export const prepareEntry = (
     }
     derived = contract.derive(decoded.success as never)
   }
-  const prepared: Record<string, unknown> = { kind, payload }
+  const prepared: Record<string | symbol, unknown> = { kind, payload }
   for (const key of ["runId", "decisionId", "actorId", "eventType"] as const) {
     const given = e[key] as string | undefined
     const fromPayload = derived[key]
@@ -292,5 +300,6 @@ export const prepareEntry = (
   }
   if (problems.length > 0) return Result.fail(new InvalidInputError({ reason: "invalid", subject, problems }))
   if (e.recordId !== undefined) prepared.recordId = e.recordId
+  prepared[payloadTextKey] = { payload, text: payloadText }
   return Result.succeed(prepared as unknown as PreparedEntry)
 }

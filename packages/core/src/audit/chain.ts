@@ -1,14 +1,16 @@
 import { Result } from "effect"
+import { sha256Hex } from "../hash.js"
 import { newId } from "../ids.js"
 import { ConflictError } from "../storage/errors.js"
 import { isoOf } from "../storage/validate.js"
-import type { PreparedEntry } from "./AuditEntry.js"
+import { type PreparedEntry, preparedPayloadText } from "./AuditEntry.js"
 import {
   type AuditRecord,
   type AuditRecordBody,
   type ChainHead,
   genesisHash,
-  hashRecord
+  hashRecord,
+  recordTextWith
 } from "./AuditRecord.js"
 
 /**
@@ -56,8 +58,13 @@ export const chainEntries = (
     if (entry.eventType !== undefined) record.eventType = entry.eventType
     record.payload = entry.payload
     record.prevHash = prevHash
-    record.hash = hashRecord(record as AuditRecordBody)
-    prevHash = record.hash
+    const payloadText = preparedPayloadText(entry)
+    const hash =
+      payloadText === undefined || typeof prevHash !== "string"
+        ? hashRecord(record as AuditRecordBody)
+        : sha256Hex(recordTextWith(record as AuditRecordBody, payloadText))
+    record.hash = hash
+    prevHash = hash
     return record as AuditRecord
   })
 }
