@@ -172,6 +172,10 @@ export const preparedPayloadText = (entry: PreparedEntry): string | undefined =>
   return kept !== undefined && kept.payload === entry.payload ? kept.text : undefined
 }
 
+const entryKeys = new Set(["kind", "payload", "recordId", "runId", "decisionId", "actorId", "eventType"])
+const idKeys = ["runId", "decisionId"] as const
+const indexKeys = ["runId", "decisionId", "actorId", "eventType"] as const
+
 /**
  * Checks an entry for `customerInstanceId` and derives its index fields. Refuses unknown keys,
  * a payload of another instance, index fields that contradict the payload, the reserved
@@ -197,8 +201,7 @@ export const prepareEntry = (
     )
   }
   const e = entry as Record<string, unknown>
-  const allowed = ["kind", "payload", "recordId", "runId", "decisionId", "actorId", "eventType"]
-  for (const key of Object.keys(e)) if (!allowed.includes(key)) fail(`.${key}`, "unknown key")
+  for (const key of Object.keys(e)) if (!entryKeys.has(key)) fail(`.${key}`, "unknown key")
   const kind = e.kind
   if (typeof kind !== "string" || !auditKindPattern.test(kind)) {
     fail(".kind", "expected an audit kind: lowercase letters, digits and _, 1 to 64 characters")
@@ -208,7 +211,7 @@ export const prepareEntry = (
   if (e.recordId !== undefined && !(typeof e.recordId === "string" && isId(e.recordId))) {
     fail(".recordId", "expected a lowercase UUIDv7")
   }
-  for (const key of ["runId", "decisionId"] as const) {
+  for (const key of idKeys) {
     if (e[key] !== undefined && !(typeof e[key] === "string" && isId(e[key])))
       fail(`.${key}`, "expected a lowercase UUIDv7")
   }
@@ -289,7 +292,7 @@ export const prepareEntry = (
     derived = contract.derive(decoded.success as never)
   }
   const prepared: Record<string | symbol, unknown> = { kind, payload }
-  for (const key of ["runId", "decisionId", "actorId", "eventType"] as const) {
+  for (const key of indexKeys) {
     const given = e[key] as string | undefined
     const fromPayload = derived[key]
     if (given !== undefined && fromPayload !== undefined && given !== fromPayload) {
