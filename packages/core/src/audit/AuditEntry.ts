@@ -244,8 +244,9 @@ export const prepareEntry = (
     )
   }
   // The canonical text is needed for the record's hash anyway: written once, measured here.
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8, so short text needs no exact count.
   const payloadText = canonicalJson(payload)
-  const bytes = Buffer.byteLength(payloadText, "utf8")
+  const bytes = payloadText.length * 3 <= maxAuditPayloadBytes ? 0 : Buffer.byteLength(payloadText, "utf8")
   if (bytes > maxAuditPayloadBytes) {
     return Result.fail(
       new InvalidInputError({
