@@ -2,6 +2,7 @@ import { Result, Schema } from "effect"
 import type { JsonObject } from "effect/Schema"
 import { ApprovalDecisionV1, ApprovalRequestV1 } from "../contracts/Approval.js"
 import { problemsOf } from "../contracts/decode.js"
+import { compileFastCheck, type FastCheck } from "../contracts/internal/fastCheck.js"
 import { PolicyDecisionTraceV1 } from "../contracts/PolicyDecisionTrace.js"
 import { Id } from "../contracts/primitives.js"
 import { RunEventV1 } from "../contracts/RunEvent.js"
@@ -70,7 +71,7 @@ export interface PreparedEntry {
 type Derived = Omit<PreparedEntry, "kind" | "payload" | "recordId">
 
 interface Contract {
-  readonly schema: Schema.Decoder<unknown>
+  readonly schema: Schema.Codec<unknown>
   readonly name: string
   readonly derive: (p: never) => Derived
 }
@@ -125,11 +126,22 @@ const contracts: Record<string, Contract> = {
 const isId = Schema.is(Id)
 const strict = { errors: "all", onExcessProperty: "error" } as const
 
+/** Compiled on first use, so that importing core compiles nothing. */
+const fastChecks = new Map<Contract, FastCheck | undefined>()
+const fastCheckOf = (contract: Contract): FastCheck | undefined => {
+  if (!fastChecks.has(contract)) fastChecks.set(contract, compileFastCheck(contract.schema))
+  return fastChecks.get(contract)
+}
+
 /**
  * Decodes a payload that already passed `checkJsonValue` with the default limits against its
  * contract: the same answer as `decodeUnknown`, without walking the payload for limits twice.
+ * A payload the compiled check accepts is one the decoder accepts (tests prove it on random
+ * valid and mutated payloads), and such a payload is its own decoded value (these contracts
+ * transform nothing); any other payload goes through the decoder, which names what is wrong.
  */
 const decodeContract = (contract: Contract, payload: unknown): Result.Result<unknown, InvalidInputError> => {
+  if (fastCheckOf(contract)?.(payload) === true) return Result.succeed(payload)
   const decoded = Schema.decodeUnknownResult(contract.schema)(payload, strict)
   if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
   return Result.fail(
@@ -142,17 +154,27 @@ const decodeContract = (contract: Contract, payload: unknown): Result.Result<unk
 }
 
 /**
- * Bytes of the canonical JSON of a value that passed `checkJsonValue`. Such a value holds
- * only plain objects, arrays, finite numbers, strings, booleans and null, which
- * `JSON.stringify` writes with exactly the tokens RFC 8785 does (numbers and strings are
- * serialized alike), only in another key order: the same length, at a fraction of the cost.
- * Text that may hold a lone surrogate (`\ud...`, which `JSON.stringify` escapes and the
- * canonicalizer refuses) takes the canonicalizer, so such payloads fail as before.
+ * The canonical JSON text of a prepared entry's payload, as it was checked, kept on the entry
+ * under a private key (copies such as `assignRecordIds` makes carry it along). Chaining splices
+ * it into the record's text instead of serializing the payload again. It is used only while the
+ * entry still holds the very payload object it was computed from; any other entry is serialized
+ * in full.
  */
-export const canonicalByteLength = (checked: unknown): number => {
-  const text = JSON.stringify(checked)
-  return Buffer.byteLength(text.includes("\\ud") ? canonicalJson(checked) : text, "utf8")
+const payloadTextKey: unique symbol = Symbol("@bga/core/audit/payloadText")
+
+interface WithPayloadText {
+  readonly [payloadTextKey]?: { readonly payload: object; readonly text: string }
 }
+
+/** @internal The payload text `prepareEntry` checked, if `entry` came from it unchanged. */
+export const preparedPayloadText = (entry: PreparedEntry): string | undefined => {
+  const kept = (entry as WithPayloadText)[payloadTextKey]
+  return kept !== undefined && kept.payload === entry.payload ? kept.text : undefined
+}
+
+const entryKeys = new Set(["kind", "payload", "recordId", "runId", "decisionId", "actorId", "eventType"])
+const idKeys = ["runId", "decisionId"] as const
+const indexKeys = ["runId", "decisionId", "actorId", "eventType"] as const
 
 /**
  * Checks an entry for `customerInstanceId` and derives its index fields. Refuses unknown keys,
@@ -179,8 +201,7 @@ export const prepareEntry = (
     )
   }
   const e = entry as Record<string, unknown>
-  const allowed = ["kind", "payload", "recordId", "runId", "decisionId", "actorId", "eventType"]
-  for (const key of Object.keys(e)) if (!allowed.includes(key)) fail(`.${key}`, "unknown key")
+  for (const key of Object.keys(e)) if (!entryKeys.has(key)) fail(`.${key}`, "unknown key")
   const kind = e.kind
   if (typeof kind !== "string" || !auditKindPattern.test(kind)) {
     fail(".kind", "expected an audit kind: lowercase letters, digits and _, 1 to 64 characters")
@@ -190,7 +211,7 @@ export const prepareEntry = (
   if (e.recordId !== undefined && !(typeof e.recordId === "string" && isId(e.recordId))) {
     fail(".recordId", "expected a lowercase UUIDv7")
   }
-  for (const key of ["runId", "decisionId"] as const) {
+  for (const key of idKeys) {
     if (e[key] !== undefined && !(typeof e[key] === "string" && isId(e[key])))
       fail(`.${key}`, "expected a lowercase UUIDv7")
   }
@@ -222,7 +243,10 @@ export const prepareEntry = (
       })
     )
   }
-  const bytes = canonicalByteLength(payload)
+  // The canonical text is needed for the record's hash anyway: written once, measured here.
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8, so short text needs no exact count.
+  const payloadText = canonicalJson(payload)
+  const bytes = payloadText.length * 3 <= maxAuditPayloadBytes ? 0 : Buffer.byteLength(payloadText, "utf8")
   if (bytes > maxAuditPayloadBytes) {
     return Result.fail(
       new InvalidInputError({
@@ -268,8 +292,8 @@ export const prepareEntry = (
     }
     derived = contract.derive(decoded.success as never)
   }
-  const prepared: Record<string, unknown> = { kind, payload }
-  for (const key of ["runId", "decisionId", "actorId", "eventType"] as const) {
+  const prepared: Record<string | symbol, unknown> = { kind, payload }
+  for (const key of indexKeys) {
     const given = e[key] as string | undefined
     const fromPayload = derived[key]
     if (given !== undefined && fromPayload !== undefined && given !== fromPayload) {
@@ -280,5 +304,6 @@ export const prepareEntry = (
   }
   if (problems.length > 0) return Result.fail(new InvalidInputError({ reason: "invalid", subject, problems }))
   if (e.recordId !== undefined) prepared.recordId = e.recordId
+  prepared[payloadTextKey] = { payload, text: payloadText }
   return Result.succeed(prepared as unknown as PreparedEntry)
 }

@@ -1,7 +1,7 @@
 import { Result, Schema } from "effect"
 import type { JsonObject, Json as JsonValue } from "effect/Schema"
 import { CustomerInstanceId, Id, Sha256Hex } from "../contracts/primitives.js"
-import { hashOf } from "../hash.js"
+import { canonicalJson, hashOf } from "../hash.js"
 
 /**
  * Kinds BGA itself writes. The set is open: any lowercase name matching `auditKindPattern`
@@ -74,6 +74,24 @@ export type AuditRecordBody = Omit<AuditRecord, "hash">
 export const hashRecord = (body: AuditRecordBody): string => {
   const { hash: _ignored, ...rest } = body as AuditRecord
   return hashOf(rest)
+}
+
+/**
+ * @internal The text `hashRecord` hashes, for a record built by `chainEntries` (string fields,
+ * integer `seq` and `version`, absent index fields left out) whose payload's canonical text is
+ * already known: written field by field in RFC 8785 key order around that text, so the payload
+ * is not serialized again. A property test holds it to `canonicalJson` of the record.
+ */
+export const recordTextWith = (r: AuditRecordBody, payloadText: string): string => {
+  let out = "{"
+  if (r.actorId !== undefined) out += `"actorId":${canonicalJson(r.actorId)},`
+  out += `"customerInstanceId":${canonicalJson(r.customerInstanceId)},`
+  if (r.decisionId !== undefined) out += `"decisionId":${canonicalJson(r.decisionId)},`
+  if (r.eventType !== undefined) out += `"eventType":${canonicalJson(r.eventType)},`
+  out += `"kind":${canonicalJson(r.kind)},"payload":${payloadText},"prevHash":${canonicalJson(r.prevHash)},`
+  out += `"recordId":${canonicalJson(r.recordId)},`
+  if (r.runId !== undefined) out += `"runId":${canonicalJson(r.runId)},`
+  return `${out}"seq":${canonicalJson(r.seq)},"ts":${canonicalJson(r.ts)},"version":${canonicalJson(r.version)}}`
 }
 
 /** A record whose hash matches its content. */

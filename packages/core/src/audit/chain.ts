@@ -1,9 +1,17 @@
 import { Result } from "effect"
+import { sha256Hex } from "../hash.js"
 import { newId } from "../ids.js"
 import { ConflictError } from "../storage/errors.js"
 import { isoOf } from "../storage/validate.js"
-import type { PreparedEntry } from "./AuditEntry.js"
-import { type AuditRecord, type ChainHead, genesisHash, hashRecord, sealRecord } from "./AuditRecord.js"
+import { type PreparedEntry, preparedPayloadText } from "./AuditEntry.js"
+import {
+  type AuditRecord,
+  type AuditRecordBody,
+  type ChainHead,
+  genesisHash,
+  hashRecord,
+  recordTextWith
+} from "./AuditRecord.js"
 
 /**
  * Pure chain arithmetic shared by every adapter: how the next records are built from the head,
@@ -35,22 +43,29 @@ export const chainEntries = (
   let prevHash = head?.hash ?? genesisHash
   return entries.map((entry) => {
     seq += 1
-    const record = sealRecord({
+    // Built field by field (absent index fields left out, never undefined), then sealed in place.
+    const record: { -readonly [K in keyof AuditRecord]?: AuditRecord[K] } = {
       version: 1,
       seq,
       customerInstanceId,
       recordId: entry.recordId,
       kind: entry.kind,
-      ts,
-      ...(entry.runId === undefined ? {} : { runId: entry.runId }),
-      ...(entry.decisionId === undefined ? {} : { decisionId: entry.decisionId }),
-      ...(entry.actorId === undefined ? {} : { actorId: entry.actorId }),
-      ...(entry.eventType === undefined ? {} : { eventType: entry.eventType }),
-      payload: entry.payload,
-      prevHash
-    })
-    prevHash = record.hash
-    return record
+      ts
+    }
+    if (entry.runId !== undefined) record.runId = entry.runId
+    if (entry.decisionId !== undefined) record.decisionId = entry.decisionId
+    if (entry.actorId !== undefined) record.actorId = entry.actorId
+    if (entry.eventType !== undefined) record.eventType = entry.eventType
+    record.payload = entry.payload
+    record.prevHash = prevHash
+    const payloadText = preparedPayloadText(entry)
+    const hash =
+      payloadText === undefined || typeof prevHash !== "string"
+        ? hashRecord(record as AuditRecordBody)
+        : sha256Hex(recordTextWith(record as AuditRecordBody, payloadText))
+    record.hash = hash
+    prevHash = hash
+    return record as AuditRecord
   })
 }
 

@@ -97,45 +97,76 @@ export const makeAuditLog = (backend: AuditBackend): AuditLogShape => {
       })
     })
 
+  /** Checks and prepares a batch: plain synchronous work, nothing is read or written. */
+  const prepareBatch = (
+    subject: string,
+    ci: unknown,
+    entries: unknown
+  ): Result.Result<
+    { readonly instance: string; readonly prepared: Array<PreparedEntry>; readonly withIds: boolean },
+    InvalidInputError
+  > => {
+    const instance = checkInstanceId(subject, ci)
+    if (Result.isFailure(instance)) return Result.fail(instance.failure)
+    if (!Array.isArray(entries) || entries.length === 0 || entries.length > maxAppendBatch) {
+      return Result.fail(invalidArgument(subject, "$.entries", `expected 1 to ${maxAppendBatch} entries`))
+    }
+    const prepared: Array<PreparedEntry> = []
+    const ids = new Set<string>()
+    for (let i = 0; i < entries.length; i++) {
+      const entryResult = prepareEntry(
+        subject,
+        instance.success,
+        entries[i],
+        entries.length === 1 ? "$.entry" : `$.entries[${i}]`
+      )
+      if (Result.isFailure(entryResult)) return Result.fail(entryResult.failure)
+      prepared.push(entryResult.success)
+      if (entryResult.success.recordId !== undefined) ids.add(entryResult.success.recordId)
+    }
+    const withIds = prepared.filter((e) => e.recordId !== undefined).length
+    if (ids.size !== withIds)
+      return Result.fail(invalidArgument(subject, "$.entries", "two entries share a recordId"))
+    return Result.succeed({ instance: instance.success, prepared, withIds: withIds > 0 })
+  }
+
+  /** Chains the entries onto the head and writes them, looking for an earlier append first. */
+  const appendPrepared = (
+    subject: string,
+    instance: string,
+    prepared: ReadonlyArray<PreparedEntry>,
+    withIds: boolean,
+    attempt: number
+  ): Effect.Effect<ReadonlyArray<AuditRecord>, InvalidInputError | ConflictError | StorageError> => {
+    if (attempt >= 3) {
+      return Effect.fail(
+        new StorageError({ reason: "contention", operation: subject, detail: "recordId raced three times" })
+      )
+    }
+    const write = Effect.flatMap(Clock.currentTimeMillis, (nowMs) => {
+      const assigned = assignRecordIds(prepared)
+      return Effect.flatMap(
+        backend.append(instance, (head) => Result.succeed(chainEntries(instance, head, assigned, nowMs))),
+        (outcome) =>
+          outcome._tag === "appended"
+            ? Effect.succeed(outcome.records)
+            : // A concurrent append took one of our recordIds: look again, it may be our own retry.
+              appendPrepared(subject, instance, prepared, withIds, attempt + 1)
+      )
+    })
+    // Only entries with a caller's recordId can have been appended before.
+    if (!withIds) return write
+    return Effect.flatMap(replayed(subject, instance, prepared), (again) =>
+      again === undefined ? write : Effect.succeed(again)
+    )
+  }
+
   const appendAll: AuditLogShape["appendAll"] = (ci, entries) =>
-    Effect.gen(function* () {
+    Effect.suspend(() => {
       const subject = "AuditLog.append"
-      const instance = yield* check(checkInstanceId(subject, ci))
-      if (!Array.isArray(entries) || entries.length === 0 || entries.length > maxAppendBatch) {
-        return yield* invalidArgument(subject, "$.entries", `expected 1 to ${maxAppendBatch} entries`)
-      }
-      const prepared: Array<PreparedEntry> = []
-      for (const [i, entry] of entries.entries()) {
-        const entryResult = prepareEntry(
-          subject,
-          instance,
-          entry,
-          entries.length === 1 ? "$.entry" : `$.entries[${i}]`
-        )
-        if (Result.isFailure(entryResult)) return yield* Effect.fail(entryResult.failure)
-        prepared.push(entryResult.success)
-      }
-      const ids = prepared.flatMap((e) => (e.recordId === undefined ? [] : [e.recordId]))
-      if (new Set(ids).size !== ids.length) {
-        return yield* invalidArgument(subject, "$.entries", "two entries share a recordId")
-      }
-      for (let attempt = 0; attempt < 3; attempt++) {
-        // Only entries with a caller's recordId can have been appended before.
-        const again = ids.length === 0 ? undefined : yield* replayed(subject, instance, prepared)
-        if (again !== undefined) return again
-        const assigned = assignRecordIds(prepared)
-        const nowMs = yield* Clock.currentTimeMillis
-        const outcome = yield* backend.append(instance, (head) =>
-          Result.succeed(chainEntries(instance, head, assigned, nowMs))
-        )
-        if (outcome._tag === "appended") return outcome.records
-        // A concurrent append took one of our recordIds: look again, it may be our own retry.
-      }
-      return yield* new StorageError({
-        reason: "contention",
-        operation: subject,
-        detail: "recordId raced three times"
-      })
+      const batch = prepareBatch(subject, ci, entries)
+      if (Result.isFailure(batch)) return Effect.fail(batch.failure)
+      return appendPrepared(subject, batch.success.instance, batch.success.prepared, batch.success.withIds, 0)
     })
 
   const scanAll = (

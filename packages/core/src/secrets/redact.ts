@@ -30,7 +30,10 @@ export const makeScrubber = (secrets: ReadonlyArray<string>): SecretScrubber => 
     return { scrubText: (text) => ({ text, count: 0 }), scrubValue: (value) => ({ value, count: 0 }) }
   }
   const pattern = new RegExp(variants.map(escapeRegExp).join("|"), "gu")
+  // The same alternation without `g`, to answer "any secret here?" without a replace.
+  const probe = new RegExp(pattern.source, "u")
   const scrubText = (text: string) => {
+    if (!probe.test(text)) return { text, count: 0 }
     let count = 0
     const out = text.replace(pattern, () => {
       count++
@@ -42,6 +45,7 @@ export const makeScrubber = (secrets: ReadonlyArray<string>): SecretScrubber => 
     let count = 0
     const visit = (v: unknown): unknown => {
       if (typeof v === "string") {
+        if (!probe.test(v)) return v
         const r = scrubText(v)
         count += r.count
         return r.text
@@ -50,15 +54,20 @@ export const makeScrubber = (secrets: ReadonlyArray<string>): SecretScrubber => 
       if (v !== null && typeof v === "object") {
         const out: Record<string, unknown> = {}
         for (const [k, inner] of Object.entries(v)) {
-          const key = scrubText(k)
+          const key = probe.test(k) ? scrubText(k) : { text: k, count: 0 }
           count += key.count
+          const scrubbed = visit(inner)
           // defineProperty: a key named __proto__ stays data, never a prototype change.
-          Object.defineProperty(out, key.text, {
-            value: visit(inner),
-            enumerable: true,
-            writable: true,
-            configurable: true
-          })
+          if (key.text === "__proto__") {
+            Object.defineProperty(out, key.text, {
+              value: scrubbed,
+              enumerable: true,
+              writable: true,
+              configurable: true
+            })
+          } else {
+            out[key.text] = scrubbed
+          }
         }
         return out
       }

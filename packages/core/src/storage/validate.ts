@@ -142,8 +142,20 @@ export const fromChecks = <A>(
   f: () => Result.Result<A, InvalidInputError>
 ): Effect.Effect<A, InvalidInputError> => Effect.suspend(() => Effect.fromResult(f()))
 
-/** Epoch milliseconds as the ISO-8601 form every stored timestamp uses (always 24 characters). */
-export const isoOf = (ms: number): string => new Date(ms).toISOString()
+let lastMs = Number.NaN
+let lastIso = ""
+
+/**
+ * Epoch milliseconds as the ISO-8601 form every stored timestamp uses (always 24 characters).
+ * Records written together share their millisecond, so the last answer is kept.
+ */
+export const isoOf = (ms: number): string => {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString()
+    lastMs = ms
+  }
+  return lastIso
+}
 
 /**
  * Checks a JSON value a caller wants stored: JSON types only, the usual depth and collection

@@ -28,6 +28,70 @@ describe("executing a handler", () => {
     expect(result).toEqual({ _tag: "Succeeded", output: { ok: 1 }, truncated: false, secretsRedacted: 0 })
   })
 
+  it("answers a synchronous handler synchronously, with no timer to wait for", () => {
+    const result = executeHandler(
+      tool(() => ({ ok: 1 })),
+      {},
+      context,
+      undefined
+    )
+    expect(result).not.toBeInstanceOf(Promise)
+    expect(result).toEqual({ _tag: "Succeeded", output: { ok: 1 }, truncated: false, secretsRedacted: 0 })
+  })
+
+  it("reports a run its handler cancelled while it ran as cancelled", async () => {
+    const parent = new AbortController()
+    let seen: boolean | undefined
+    const result = await executeHandler(
+      tool((_, ctx) => {
+        parent.abort(new Error("stop"))
+        seen = ctx.signal.aborted
+        return { ok: 1 }
+      }),
+      {},
+      context,
+      parent.signal
+    )
+    expect(result).toMatchObject({ _tag: "Failed", outcome: "cancelled" })
+    expect(seen).toBe(false)
+  })
+
+  it("still calls the handler of a run cancelled before the call, with its signal aborted", async () => {
+    const parent = new AbortController()
+    parent.abort(new Error("cancelled earlier"))
+    let aborted: boolean | undefined
+    const result = await executeHandler(
+      tool((_, ctx) => {
+        aborted = ctx.signal.aborted
+        return { ok: 1 }
+      }),
+      {},
+      context,
+      parent.signal
+    )
+    expect(result).toMatchObject({ _tag: "Failed", outcome: "cancelled" })
+    expect(aborted).toBe(true)
+  })
+
+  it("counts the synchronous part of an asynchronous handler against its timeout", async () => {
+    const result = await executeHandler(
+      tool(
+        () => {
+          const until = Date.now() + 60
+          while (Date.now() < until) {
+            // Busy for longer than the timeout before handing back a promise that settles soon.
+          }
+          return new Promise((resolve) => setTimeout(() => resolve({ late: true }), 30))
+        },
+        { timeoutMs: 50 }
+      ),
+      {},
+      context,
+      undefined
+    )
+    expect(result).toMatchObject({ _tag: "Failed", outcome: "timed_out" })
+  })
+
   it("cuts a handler that hangs at its timeout, even if it ignores the signal", async () => {
     const result = await executeHandler(
       tool(() => new Promise(() => {}), { timeoutMs: 50 }),

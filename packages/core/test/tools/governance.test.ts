@@ -45,6 +45,22 @@ describe("secrets never leak", () => {
     })
   )
 
+  it.effect("a rotated secret is scrubbed from the first call that receives it", () =>
+    Effect.gen(function* () {
+      const rotated = "sk-live-ROTATED-0b8d4e1f"
+      const values: Record<string, Record<string, string>> = { acme: { API_TOKEN: SECRET } }
+      const { runtime } = yield* makeHarness([secretive], { secrets: values })
+      const before = yield* runtime.invoke(call("secretive", { mode: "return" }))
+      values.acme = { API_TOKEN: rotated }
+      const after = yield* runtime.invoke(call("secretive", { mode: "return" }))
+      expect([before._tag, after._tag]).toEqual(["Succeeded", "Succeeded"])
+      const everything = JSON.stringify([before, after])
+      expect(everything).not.toContain(SECRET)
+      expect(everything).not.toContain(rotated)
+      expect(after.invocation?.redactionMeta.secretsRedacted).toBeGreaterThan(0)
+    })
+  )
+
   it.effect("a tool that did not declare a secret never receives it", () =>
     Effect.gen(function* () {
       const greedy = defineTool({

@@ -56,27 +56,117 @@ const errorText = (error: unknown): { code: string; message: string } => {
   return { code: "NonErrorThrown", message: String(error) }
 }
 
+const cancelled: ExecutionResult = {
+  _tag: "Failed",
+  outcome: "cancelled",
+  errorCode: "Cancelled",
+  message: "the run was cancelled",
+  secretsRedacted: 0
+}
+
+/** How a handler's output is reported: scrubbed of secrets, then capped. */
+const succeeded = (tool: ToolDefinition, value: unknown, scrubber: SecretScrubber): ExecutionResult => {
+  const scrubbed = scrubber.scrubValue(value)
+  const capped = capOutput(scrubbed.value, tool.maxOutputBytes)
+  return {
+    _tag: "Succeeded",
+    output: capped.output,
+    truncated: capped.truncated,
+    secretsRedacted: scrubbed.count
+  }
+}
+
+/** How a handler that threw (or whose output could not be reported) is reported. */
+const failed = (
+  error: unknown,
+  controller: AbortController,
+  parent: AbortSignal | undefined,
+  scrubber: SecretScrubber
+): ExecutionResult => {
+  if (controller.signal.aborted && parent?.aborted) return cancelled
+  const { code, message } = errorText(error)
+  const scrubbed = scrubber.scrubText(message)
+  return {
+    _tag: "Failed",
+    outcome: "failed",
+    errorCode: code.slice(0, 128),
+    message: scrubbed.text.slice(0, 2000),
+    secretsRedacted: scrubbed.count
+  }
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === "object" || typeof value === "function") &&
+  value !== null &&
+  typeof (value as { readonly then?: unknown }).then === "function"
+
 /**
  * Runs one handler under its timeout and the caller's AbortSignal, then scrubs secrets from
  * what it returned and caps its size. A handler that ignores the signal is abandoned at the
  * timeout: the call is reported `timed_out` and its late result is discarded. `scrubber` must
  * cover `context.secrets`; the runtime passes the one it already built for the call's log lines.
+ *
+ * A handler that answers synchronously is reported synchronously: it cannot have been timed
+ * out or cancelled by anything but itself while it ran, so no timer is armed and no promise is
+ * raced for it. Any other handler is raced against its timeout, counted from its call.
  */
-export const executeHandler = async (
+export const executeHandler = (
   tool: ToolDefinition,
   args: unknown,
   context: Omit<ToolContext, "signal">,
   parent: AbortSignal | undefined,
   scrubber: SecretScrubber = makeScrubber(Object.values(context.secrets))
-): Promise<ExecutionResult> => {
+): ExecutionResult | Promise<ExecutionResult> => {
   const controller = new AbortController()
+  // A run cancelled before the call: the handler still sees the call, with its signal aborted.
+  if (parent?.aborted) {
+    return race(tool, controller, parent, tool.timeoutMs, scrubber, () =>
+      handlerOf(tool)(args, { ...context, signal: controller.signal })
+    )
+  }
+  const calledAt = performance.now()
+  let value: unknown
+  try {
+    value = handlerOf(tool)(args, { ...context, signal: controller.signal })
+  } catch (error) {
+    return failed(error, controller, parent, scrubber)
+  }
+  if (isThenable(value)) {
+    const pending = value
+    const remaining = tool.timeoutMs - (performance.now() - calledAt)
+    return race(tool, controller, parent, remaining, scrubber, () => pending)
+  }
+  // Only the handler itself could have cancelled the run while it ran.
+  if (parent?.aborted) {
+    controller.abort(parent.reason)
+    return cancelled
+  }
+  try {
+    return succeeded(tool, value, scrubber)
+  } catch (error) {
+    return failed(error, controller, parent, scrubber)
+  }
+}
+
+/** Races a handler's answer against the timeout (`timeoutMs` from now) and the caller's signal. */
+const race = async (
+  tool: ToolDefinition,
+  controller: AbortController,
+  parent: AbortSignal | undefined,
+  timeoutMs: number,
+  scrubber: SecretScrubber,
+  answer: () => unknown
+): Promise<ExecutionResult> => {
   let timer: NodeJS.Timeout | undefined
   let onAbort: (() => void) | undefined
   const stopped = new Promise<typeof TIMEOUT | typeof CANCELLED>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort(new Error(`tool ${tool.name} timed out after ${tool.timeoutMs} ms`))
-      resolve(TIMEOUT)
-    }, tool.timeoutMs)
+    timer = setTimeout(
+      () => {
+        controller.abort(new Error(`tool ${tool.name} timed out after ${tool.timeoutMs} ms`))
+        resolve(TIMEOUT)
+      },
+      Math.max(0, timeoutMs)
+    )
     onAbort = () => {
       controller.abort(parent?.reason)
       resolve(CANCELLED)
@@ -85,8 +175,7 @@ export const executeHandler = async (
     else parent?.addEventListener("abort", onAbort, { once: true })
   })
   try {
-    const handler = handlerOf(tool)
-    const run = Promise.resolve().then(() => handler(args, { ...context, signal: controller.signal }))
+    const run = Promise.resolve().then(answer)
     // A late rejection of an abandoned handler must not become an unhandled rejection.
     run.catch(() => {})
     const raced = await Promise.race([run.then((value) => ({ value })), stopped])
@@ -99,42 +188,10 @@ export const executeHandler = async (
         secretsRedacted: 0
       }
     }
-    if (raced === CANCELLED) {
-      return {
-        _tag: "Failed",
-        outcome: "cancelled",
-        errorCode: "Cancelled",
-        message: "the run was cancelled",
-        secretsRedacted: 0
-      }
-    }
-    const scrubbed = scrubber.scrubValue(raced.value)
-    const capped = capOutput(scrubbed.value, tool.maxOutputBytes)
-    return {
-      _tag: "Succeeded",
-      output: capped.output,
-      truncated: capped.truncated,
-      secretsRedacted: scrubbed.count
-    }
+    if (raced === CANCELLED) return cancelled
+    return succeeded(tool, raced.value, scrubber)
   } catch (error) {
-    if (controller.signal.aborted && parent?.aborted) {
-      return {
-        _tag: "Failed",
-        outcome: "cancelled",
-        errorCode: "Cancelled",
-        message: "the run was cancelled",
-        secretsRedacted: 0
-      }
-    }
-    const { code, message } = errorText(error)
-    const scrubbed = scrubber.scrubText(message)
-    return {
-      _tag: "Failed",
-      outcome: "failed",
-      errorCode: code.slice(0, 128),
-      message: scrubbed.text.slice(0, 2000),
-      secretsRedacted: scrubbed.count
-    }
+    return failed(error, controller, parent, scrubber)
   } finally {
     clearTimeout(timer)
     // The run's signal outlives this call: drop the listener so calls do not accumulate on it.

@@ -14,15 +14,16 @@ import type { JsonProblem } from "../../json/JsonError.js"
 import type { PolicyEngineShape } from "../../policy/PolicyEngine.js"
 import type { SandboxDriverShape } from "../../sandbox/SandboxDriver.js"
 import type { SandboxLane } from "../../sandbox/types.js"
-import { makeScrubber } from "../../secrets/redact.js"
+import { makeScrubber, type SecretScrubber } from "../../secrets/redact.js"
 import type { SecretsShape } from "../../secrets/Secrets.js"
 import type { ApprovalStoreShape } from "../../storage/ApprovalStore.js"
+import { isoOf } from "../../storage/validate.js"
 import { makeRateLimiter, type RateLimit } from "../RateLimiter.js"
 import type { ToolContext, ToolDefinition, ToolSandbox } from "../ToolDefinition.js"
 import type { ToolRegistry } from "../ToolRegistry.js"
 import { ToolRuntimeError } from "../ToolRuntimeError.js"
 import { type CallSubject, runtimeDenial, toolPolicyRequest } from "./decisions.js"
-import { executeHandler } from "./execute.js"
+import { type ExecutionResult, executeHandler } from "./execute.js"
 import { argsPreview } from "./preview.js"
 
 /** One tool call as the agent loop asks for it. */
@@ -115,6 +116,31 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
     return count
   }
 
+  // Building a scrubber (secret variants, one regular expression) costs more than the rest of a
+  // call's runtime work; calls of one tool in one instance reuse the last one while the tool's
+  // secrets still have the same values. Bounded like the call counts.
+  const scrubbers = new Map<
+    string,
+    { readonly values: ReadonlyArray<string>; readonly scrubber: SecretScrubber }
+  >()
+  const scrubberFor = (customerInstanceId: string, toolName: string, values: ReadonlyArray<string>) => {
+    if (values.length === 0) return makeScrubber(values)
+    const key = `${customerInstanceId}/${toolName}`
+    const kept = scrubbers.get(key)
+    if (
+      kept !== undefined &&
+      kept.values.length === values.length &&
+      kept.values.every((v, i) => v === values[i])
+    ) {
+      return kept.scrubber
+    }
+    const scrubber = makeScrubber(values)
+    if (kept === undefined && scrubbers.size >= 10_000)
+      scrubbers.delete(scrubbers.keys().next().value as string)
+    scrubbers.set(key, { values, scrubber })
+    return scrubber
+  }
+
   const append = (customerInstanceId: string, entries: ReadonlyArray<AuditEntry>) =>
     Effect.mapError(deps.audit.appendAll(customerInstanceId, entries), auditFailure)
 
@@ -139,8 +165,8 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
     toolName,
     argsHash,
     policyDecisionId: decision.decisionId,
-    startedAt: startedAt.toISOString(),
-    endedAt: now().toISOString(),
+    startedAt: isoOf(startedAt.getTime()),
+    endedAt: isoOf(now().getTime()),
     outcome,
     redactionMeta: {
       redactedPaths: [...(extra.redactedPaths ?? [])],
@@ -167,19 +193,20 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
     argsHash: string,
     startedAt: Date,
     message: string
-  ) =>
-    Effect.gen(function* () {
-      const invocation = isToolName(toolName)
-        ? invocationOf(request, decision, toolName, argsHash, startedAt, "denied", {
-            errorCode: decision.decidingRule?.ruleId ?? "default-deny"
-          })
-        : undefined
-      yield* append(request.customerInstanceId, [
+  ): Effect.Effect<InvokeOutcome, ToolRuntimeError> => {
+    const invocation = isToolName(toolName)
+      ? invocationOf(request, decision, toolName, argsHash, startedAt, "denied", {
+          errorCode: decision.decidingRule?.ruleId ?? "default-deny"
+        })
+      : undefined
+    return Effect.as(
+      append(request.customerInstanceId, [
         { kind: "policy_decision", payload: decision },
         ...(invocation ? [{ kind: "tool_invocation" as const, payload: invocation }] : [])
-      ])
-      return { _tag: "Denied", decision, invocation, message } satisfies InvokeOutcome as InvokeOutcome
-    })
+      ]),
+      { _tag: "Denied", decision, invocation, message } satisfies InvokeOutcome as InvokeOutcome
+    )
+  }
 
   const sandboxFor = (lane: SandboxLane, driver: SandboxDriverShape): ToolSandbox => ({
     laneId: lane.laneId,
@@ -194,6 +221,41 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
       )
   })
 
+  /**
+   * The secrets a tool declared, resolved for this customer instance in declaration order, or
+   * the name of the first one that is not configured.
+   */
+  const resolveSecrets = (
+    customerInstanceId: string,
+    names: ReadonlyArray<string>
+  ): Effect.Effect<Result.Result<Record<string, string>, string>> =>
+    Effect.suspend(() => {
+      const values: Record<string, string> = {}
+      const from = (i: number): Effect.Effect<Result.Result<Record<string, string>, string>> => {
+        if (i === names.length) return Effect.succeed(Result.succeed(values))
+        const name = names[i] as string
+        return Effect.flatMap(Effect.result(deps.secrets.get(customerInstanceId, name)), (value) => {
+          if (Result.isFailure(value)) return Effect.succeed(Result.fail(name))
+          values[name] = Redacted.value(value.success)
+          return from(i + 1)
+        })
+      }
+      return from(0)
+    })
+
+  /** Runs the handler: synchronously when it answers synchronously, else awaiting its promise. */
+  const runHandler = (
+    tool: ToolDefinition,
+    args: unknown,
+    context: Omit<ToolContext, "signal">,
+    signal: AbortSignal | undefined,
+    scrubber: SecretScrubber
+  ): Effect.Effect<ExecutionResult> =>
+    Effect.suspend(() => {
+      const result = executeHandler(tool, args, context, signal, scrubber)
+      return result instanceof Promise ? Effect.promise(() => result) : Effect.succeed(result)
+    })
+
   const execute = (
     request: InvokeRequest,
     tool: ToolDefinition,
@@ -203,8 +265,8 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
     routeToSandbox: boolean,
     startedAt: Date,
     redactedPaths: ReadonlyArray<string>
-  ) =>
-    Effect.gen(function* () {
+  ): Effect.Effect<InvokeOutcome, ToolRuntimeError> =>
+    Effect.suspend(() => {
       // The id the handler sees is the id of the invocation record.
       const invocationId = newId()
       // A call that ends without output: its invocation record, then the outcome the model sees.
@@ -213,118 +275,197 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
         errorCode: string,
         message: string,
         extra: { readonly sandboxLaneId?: string; readonly secretsRedacted?: number } = {}
-      ) =>
-        Effect.gen(function* () {
-          const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, outcome, {
-            ...extra,
-            errorCode,
-            invocationId,
-            redactedPaths
-          })
-          yield* append(request.customerInstanceId, [{ kind: "tool_invocation", payload: invocation }])
-          return {
+      ): Effect.Effect<InvokeOutcome, ToolRuntimeError> => {
+        const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, outcome, {
+          ...extra,
+          errorCode,
+          invocationId,
+          redactedPaths
+        })
+        return Effect.as(
+          append(request.customerInstanceId, [{ kind: "tool_invocation", payload: invocation }]),
+          {
             _tag: "Failed",
             decision,
             invocation,
             errorCode,
             message
           } satisfies InvokeOutcome as InvokeOutcome
+        )
+      }
+
+      const run = (
+        secretValues: Record<string, string>,
+        scrubber: SecretScrubber,
+        lane: SandboxLane | undefined
+      ): Effect.Effect<InvokeOutcome, ToolRuntimeError> => {
+        const context: Omit<ToolContext, "signal"> = {
+          customerInstanceId: request.customerInstanceId,
+          runId: request.runId,
+          invocationId,
+          fetch: (egressRequest) =>
+            deps.egress === undefined
+              ? Promise.reject(new Error("egress is not configured for this runtime"))
+              : Effect.runPromise(
+                  deps.egress.fetch(egressRequest, {
+                    customerInstanceId: request.customerInstanceId,
+                    environment: request.environment,
+                    actor: request.actor,
+                    runId: request.runId,
+                    ...(request.agentId === undefined ? {} : { agentId: request.agentId }),
+                    ...(request.signal === undefined ? {} : { signal: request.signal })
+                  })
+                ),
+          sandbox: lane === undefined ? undefined : sandboxFor(lane, deps.sandbox!),
+          secrets: secretValues,
+          log: (level, message, fields) => {
+            const line = scrubber.scrubValue({
+              level,
+              message,
+              ...fields,
+              tool: tool.name,
+              runId: request.runId
+            })
+            deps.log?.(line.value as Record<string, unknown>)
+          }
+        }
+        const handled = runHandler(tool, args, context, request.signal, scrubber)
+        const released =
+          lane === undefined ? handled : Effect.ensuring(handled, Effect.ignore(deps.sandbox!.release(lane)))
+        return Effect.flatMap(released, (result) => {
+          const laneId = lane === undefined ? {} : { sandboxLaneId: lane.laneId }
+          if (result._tag !== "Succeeded") {
+            return failed(result.outcome, result.errorCode, result.message, {
+              ...laneId,
+              secretsRedacted: result.secretsRedacted
+            })
+          }
+          const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, "succeeded", {
+            ...laneId,
+            invocationId,
+            redactedPaths,
+            secretsRedacted: result.secretsRedacted,
+            outputTruncated: result.truncated
+          })
+          return Effect.as(
+            append(request.customerInstanceId, [{ kind: "tool_invocation", payload: invocation }]),
+            {
+              _tag: "Succeeded",
+              decision,
+              invocation,
+              output: result.output,
+              truncated: result.truncated
+            } satisfies InvokeOutcome as InvokeOutcome
+          )
         })
+      }
 
       // Secrets: only those the tool declared, resolved for this customer instance.
-      const secretValues: Record<string, string> = {}
-      for (const name of tool.secrets) {
-        const value = yield* Effect.result(deps.secrets.get(request.customerInstanceId, name))
-        if (Result.isFailure(value)) {
-          return yield* failed(
+      return Effect.flatMap(resolveSecrets(request.customerInstanceId, tool.secrets), (resolved) => {
+        if (Result.isFailure(resolved)) {
+          return failed(
             "failed",
             "SecretUnavailable",
-            `secret ${name} is not configured for this customer instance`
+            `secret ${resolved.failure} is not configured for this customer instance`
           )
         }
-        secretValues[name] = Redacted.value(value.success)
-      }
-      const scrubber = makeScrubber(Object.values(secretValues))
-
-      let lane: SandboxLane | undefined
-      if (routeToSandbox) {
-        const driver = deps.sandbox!
-        const acquired = yield* Effect.result(
-          driver.acquire({ customerInstanceId: request.customerInstanceId, runId: request.runId })
+        const values = resolved.success
+        const scrubber = scrubberFor(request.customerInstanceId, tool.name, Object.values(values))
+        if (!routeToSandbox) return run(values, scrubber, undefined)
+        return Effect.flatMap(
+          Effect.result(
+            deps.sandbox!.acquire({ customerInstanceId: request.customerInstanceId, runId: request.runId })
+          ),
+          (acquired) =>
+            Result.isFailure(acquired)
+              ? failed(
+                  "failed",
+                  "SandboxUnavailable",
+                  "no sandbox lane could be started for this call; it did not run"
+                )
+              : run(values, scrubber, acquired.success)
         )
-        if (Result.isFailure(acquired)) {
-          return yield* failed(
-            "failed",
-            "SandboxUnavailable",
-            "no sandbox lane could be started for this call; it did not run"
-          )
-        }
-        lane = acquired.success
-      }
-
-      const context: Omit<ToolContext, "signal"> = {
-        customerInstanceId: request.customerInstanceId,
-        runId: request.runId,
-        invocationId,
-        fetch: (egressRequest) =>
-          deps.egress === undefined
-            ? Promise.reject(new Error("egress is not configured for this runtime"))
-            : Effect.runPromise(
-                deps.egress.fetch(egressRequest, {
-                  customerInstanceId: request.customerInstanceId,
-                  environment: request.environment,
-                  actor: request.actor,
-                  runId: request.runId,
-                  ...(request.agentId === undefined ? {} : { agentId: request.agentId }),
-                  ...(request.signal === undefined ? {} : { signal: request.signal })
-                })
-              ),
-        sandbox: lane === undefined ? undefined : sandboxFor(lane, deps.sandbox!),
-        secrets: secretValues,
-        log: (level, message, fields) => {
-          const line = scrubber.scrubValue({
-            level,
-            message,
-            ...fields,
-            tool: tool.name,
-            runId: request.runId
-          })
-          deps.log?.(line.value as Record<string, unknown>)
-        }
-      }
-      const result = yield* Effect.promise(() =>
-        executeHandler(tool, args, context, request.signal, scrubber)
-      ).pipe(Effect.ensuring(lane === undefined ? Effect.void : Effect.ignore(deps.sandbox!.release(lane))))
-      const laneId = lane === undefined ? {} : { sandboxLaneId: lane.laneId }
-      if (result._tag === "Succeeded") {
-        const invocation = invocationOf(request, decision, tool.name, argsHash, startedAt, "succeeded", {
-          ...laneId,
-          invocationId,
-          redactedPaths,
-          secretsRedacted: result.secretsRedacted,
-          outputTruncated: result.truncated
-        })
-        yield* append(request.customerInstanceId, [{ kind: "tool_invocation", payload: invocation }])
-        return {
-          _tag: "Succeeded",
-          decision,
-          invocation,
-          output: result.output,
-          truncated: result.truncated
-        } satisfies InvokeOutcome as InvokeOutcome
-      }
-      return yield* failed(result.outcome, result.errorCode, result.message, {
-        ...laneId,
-        secretsRedacted: result.secretsRedacted
       })
     })
 
+  /** What follows the validation of the arguments: the decision, then the call or its refusal. */
+  const decided = (
+    request: InvokeRequest,
+    tool: ToolDefinition,
+    startedAt: Date,
+    validated: Result.Result<unknown, ReadonlyArray<JsonProblem>>
+  ): Effect.Effect<InvokeOutcome, ToolRuntimeError> => {
+    const args = Result.isSuccess(validated) ? validated.success : request.args
+    const argsHash = Result.isSuccess(validated) ? safeHash(args) : safeHash(request.args)
+    const routeToSandbox =
+      tool.riskClass !== undefined &&
+      deps.config.tools.riskyExecution === "sandbox_only" &&
+      deps.sandbox !== undefined
+    const decision = deps.policy.decide(
+      toolPolicyRequest(request, tool, Result.isSuccess(validated) ? args : undefined, routeToSandbox)
+    )
+
+    if (decision.effect === "deny") {
+      return deny(request, decision, tool.name, argsHash, startedAt, decision.rationale)
+    }
+    if (Result.isFailure(validated)) {
+      const invocation = invocationOf(
+        request,
+        decision,
+        tool.name,
+        argsHash,
+        startedAt,
+        "invalid_arguments",
+        {
+          errorCode: "InvalidArguments"
+        }
+      )
+      return Effect.as(
+        append(request.customerInstanceId, [
+          { kind: "policy_decision", payload: decision },
+          { kind: "tool_invocation", payload: invocation }
+        ]),
+        {
+          _tag: "InvalidArguments",
+          decision,
+          invocation,
+          problems: validated.failure
+        } satisfies InvokeOutcome as InvokeOutcome
+      )
+    }
+
+    const preview = argsPreview(args, tool.redactArgs)
+    // The decision is on record before the handler runs.
+    const recordedThenRun = Effect.flatMap(
+      append(request.customerInstanceId, [{ kind: "policy_decision", payload: decision }]),
+      () => execute(request, tool, args, argsHash, decision, routeToSandbox, startedAt, preview.redactedPaths)
+    )
+    if (decision.effect !== "require_approval") return recordedThenRun
+    return Effect.gen(function* () {
+      const approved =
+        request.approvalId === undefined
+          ? undefined
+          : yield* consumeApproval(deps, request, tool.name, argsHash)
+      if (approved === undefined) {
+        return yield* requestApproval(request, decision, tool.name, argsHash, startedAt, preview.value)
+      }
+      if (approved !== true) {
+        const denial = {
+          ...decision,
+          effect: "deny" as const,
+          requiresApproval: false,
+          rationale: `${decision.rationale}; ${approved}`
+        }
+        return yield* deny(request, denial, tool.name, argsHash, startedAt, approved)
+      }
+      return yield* recordedThenRun
+    })
+  }
+
   return (request: InvokeRequest): Effect.Effect<InvokeOutcome, ToolRuntimeError> =>
-    Effect.gen(function* () {
+    Effect.suspend(() => {
       const startedAt = now()
       const tool = deps.registry.get(request.toolName)
-      // The hash of the arguments as sent, needed only when the call ends before they validate.
-      const rawHash = () => safeHash(request.args)
       if (tool === undefined) {
         const decision = runtimeDenial(
           request,
@@ -333,11 +474,11 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           `no tool named ${JSON.stringify(String(request.toolName).slice(0, 128))} is registered`,
           startedAt
         )
-        return yield* deny(
+        return deny(
           request,
           decision,
           String(request.toolName),
-          rawHash(),
+          safeHash(request.args),
           startedAt,
           decision.rationale
         )
@@ -351,7 +492,7 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           `the run has used its ${maxCalls} tool calls`,
           startedAt
         )
-        return yield* deny(request, decision, tool.name, rawHash(), startedAt, decision.rationale)
+        return deny(request, decision, tool.name, safeHash(request.args), startedAt, decision.rationale)
       }
       if (!rateLimiter.tryTake(request.customerInstanceId)) {
         const decision = runtimeDenial(
@@ -361,78 +502,16 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
           "the customer instance's tool-call rate limit is exhausted",
           startedAt
         )
-        return yield* deny(request, decision, tool.name, rawHash(), startedAt, decision.rationale)
+        return deny(request, decision, tool.name, safeHash(request.args), startedAt, decision.rationale)
       }
-
       // Most validators answer synchronously: only an async one costs a suspension.
       const validation = tool.parameters.validate(request.args)
-      const validated = validation instanceof Promise ? yield* Effect.promise(() => validation) : validation
-      const args = Result.isSuccess(validated) ? validated.success : request.args
-      const argsHash = Result.isSuccess(validated) ? safeHash(args) : rawHash()
-      const routeToSandbox =
-        tool.riskClass !== undefined &&
-        deps.config.tools.riskyExecution === "sandbox_only" &&
-        deps.sandbox !== undefined
-      const decision = deps.policy.decide(
-        toolPolicyRequest(request, tool, Result.isSuccess(validated) ? args : undefined, routeToSandbox)
-      )
-
-      if (decision.effect === "deny") {
-        return yield* deny(request, decision, tool.name, argsHash, startedAt, decision.rationale)
-      }
-      if (Result.isFailure(validated)) {
-        const invocation = invocationOf(
-          request,
-          decision,
-          tool.name,
-          argsHash,
-          startedAt,
-          "invalid_arguments",
-          { errorCode: "InvalidArguments" }
-        )
-        yield* append(request.customerInstanceId, [
-          { kind: "policy_decision", payload: decision },
-          { kind: "tool_invocation", payload: invocation }
-        ])
-        return {
-          _tag: "InvalidArguments",
-          decision,
-          invocation,
-          problems: validated.failure
-        } satisfies InvokeOutcome as InvokeOutcome
-      }
-
-      const preview = argsPreview(args, tool.redactArgs)
-      if (decision.effect === "require_approval") {
-        const approved =
-          request.approvalId === undefined
-            ? undefined
-            : yield* consumeApproval(deps, request, tool.name, argsHash)
-        if (approved === undefined) {
-          return yield* requestApproval(request, decision, tool.name, argsHash, startedAt, preview.value)
-        }
-        if (approved !== true) {
-          const denial = {
-            ...decision,
-            effect: "deny" as const,
-            requiresApproval: false,
-            rationale: `${decision.rationale}; ${approved}`
-          }
-          return yield* deny(request, denial, tool.name, argsHash, startedAt, approved)
-        }
-      }
-      // The decision is on record before the handler runs.
-      yield* append(request.customerInstanceId, [{ kind: "policy_decision", payload: decision }])
-      return yield* execute(
-        request,
-        tool,
-        args,
-        argsHash,
-        decision,
-        routeToSandbox,
-        startedAt,
-        preview.redactedPaths
-      )
+      return validation instanceof Promise
+        ? Effect.flatMap(
+            Effect.promise(() => validation),
+            (validated) => decided(request, tool, startedAt, validated)
+          )
+        : decided(request, tool, startedAt, validation)
     })
 
   function requestApproval(
