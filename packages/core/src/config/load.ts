@@ -3,6 +3,7 @@ import { Context, Effect, Layer, Redacted, Result } from "effect"
 import { decodeUnknown } from "../contracts/decode.js"
 import type { JsonProblem } from "../json/JsonError.js"
 import { formatPath } from "../json/path.js"
+import { readTextFile } from "../json/readFile.js"
 import { parseJson } from "../json/safeJson.js"
 import { ConfigError } from "./ConfigError.js"
 import { BgaConfig, type BgaConfigInput, type SecretRef } from "./schema.js"
@@ -93,19 +94,17 @@ export const loadConfigFile = (
   path: string,
   options: { readonly secrets?: SecretSource } = {}
 ): Result.Result<BgaConfig, ConfigError> => {
-  let text: string
-  try {
-    text = readFileSync(path, "utf8")
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
+  const read = readTextFile(path)
+  if (Result.isFailure(read)) {
     return Result.fail(
       new ConfigError({
-        reason: code === "ENOENT" ? "not-found" : "unreadable",
+        reason: read.failure.reason,
         source: path,
-        problems: [{ path: "$", message: code === "ENOENT" ? "file does not exist" : String(code ?? error) }]
+        problems: [{ path: "$", message: read.failure.message }]
       })
     )
   }
+  const text = read.success
   const parsed = parseJson(text, "configuration")
   if (Result.isFailure(parsed)) {
     return Result.fail(

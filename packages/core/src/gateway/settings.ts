@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { Effect, Redacted, Result, Schema } from "effect"
 import { ConfigError } from "../config/ConfigError.js"
@@ -7,6 +7,7 @@ import { decodeConfig, resolveSecret, type SecretSource } from "../config/load.j
 import { type BgaConfig, SecretRef } from "../config/schema.js"
 import { decodeUnknown } from "../contracts/decode.js"
 import { CustomerInstanceId } from "../contracts/primitives.js"
+import { readTextFile } from "../json/readFile.js"
 import { parseJson } from "../json/safeJson.js"
 
 const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
@@ -120,19 +121,17 @@ export const loadGatewayConfigFile = (
   path: string,
   options: { readonly secrets?: SecretSource } = {}
 ): Result.Result<GatewayConfig, ConfigError> => {
-  let text: string
-  try {
-    text = readFileSync(path, "utf8")
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
+  const read = readTextFile(path)
+  if (Result.isFailure(read)) {
     return Result.fail(
       new ConfigError({
-        reason: code === "ENOENT" ? "not-found" : "unreadable",
+        reason: read.failure.reason,
         source: path,
-        problems: [{ path: "$", message: code === "ENOENT" ? "file does not exist" : String(code ?? error) }]
+        problems: [{ path: "$", message: read.failure.message }]
       })
     )
   }
+  const text = read.success
   const parsed = parseJson(text, "configuration")
   if (Result.isFailure(parsed)) return Result.fail(invalid(path, parsed.failure.problems))
   return decodeGatewayConfig(parsed.success, { source: path, ...options })

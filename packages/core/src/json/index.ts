@@ -7,4 +7,5 @@
 export { InvalidInputError, JsonProblem } from "./JsonError.js"
 export { defaultJsonLimits, type JsonLimits } from "./limits.js"
 export { formatPath, preview, valueAt } from "./path.js"
+export { type FileReadFailure, readTextFile } from "./readFile.js"
 export { checkJsonValue, parseJson } from "./safeJson.js"

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs"
 import { Result } from "effect"
 import { defaultConfig } from "../config/load.js"
 import type { BgaConfig } from "../config/schema.js"
@@ -6,6 +5,7 @@ import { decodeUnknown } from "../contracts/decode.js"
 import type { PolicyDecisionTraceV1 } from "../contracts/PolicyDecisionTrace.js"
 import { hashOf } from "../hash.js"
 import type { InvalidInputError } from "../json/JsonError.js"
+import { readTextFile } from "../json/readFile.js"
 import { parseJson } from "../json/safeJson.js"
 import { PolicyDocument } from "./document.js"
 import { PolicyConfigError } from "./errors.js"
@@ -76,25 +76,17 @@ export const parsePolicyDocument = (
 
 /** Reads, parses and validates a policy document file. */
 export const loadPolicyDocumentFile = (path: string): Result.Result<PolicyDocument, PolicyConfigError> => {
-  let text: string
-  try {
-    text = readFileSync(path, "utf8")
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
+  const read = readTextFile(path)
+  if (Result.isFailure(read)) {
     return Result.fail(
       new PolicyConfigError({
-        reason: code === "ENOENT" ? "not-found" : "unreadable",
+        reason: read.failure.reason,
         source: path,
-        problems: [
-          {
-            path: "$",
-            kind: "schema",
-            message: code === "ENOENT" ? "file does not exist" : String(code ?? error)
-          }
-        ]
+        problems: [{ path: "$", kind: "schema", message: read.failure.message }]
       })
     )
   }
+  const text = read.success
   return parsePolicyDocument(text, path)
 }
 
