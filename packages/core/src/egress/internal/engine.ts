@@ -1,6 +1,5 @@
 import { Effect, Result } from "effect"
 import type { Dispatcher } from "undici"
-import type { PolicyDecisionTraceV1 } from "../../contracts/PolicyDecisionTrace.js"
 import { newId } from "../../ids.js"
 import {
   type CheckedAddress,
@@ -18,13 +17,7 @@ import { type HopRequest, planRedirect, redirectStatuses } from "../redirect.js"
 import type { EgressResolver } from "../resolver.js"
 import { discardCapped, readCapped } from "./body.js"
 import { PinnedPools, type PoolSettings } from "./pools.js"
-import {
-  defaultLimits,
-  type EgressLimits,
-  type EgressRequest,
-  type EgressResponse,
-  type EgressVerdict
-} from "./types.js"
+import type { EgressLimits, EgressRequest, EgressResponse, EgressVerdict } from "./types.js"
 
 export {
   defaultLimits,
