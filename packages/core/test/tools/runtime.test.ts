@@ -240,6 +240,7 @@ describe("tool runtime: approvals", () => {
 
       const second = yield* runtime.invoke({ ...request, approvalId: first.approval.approvalId })
       expect(second).toMatchObject({ _tag: "Succeeded", output: { paid: "INV-7", amount: 120 } })
+      expect(second.decision.rationale).toContain(`satisfied by approval ${first.approval.approvalId}`)
 
       const replay = yield* runtime.invoke({ ...request, approvalId: first.approval.approvalId })
       expect(replay._tag).toBe("Denied")

@@ -436,11 +436,13 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
 
     const preview = argsPreview(args, tool.redactArgs)
     // The decision is on record before the handler runs.
-    const recordedThenRun = Effect.flatMap(
-      append(request.customerInstanceId, [{ kind: "policy_decision", payload: decision }]),
-      () => execute(request, tool, args, argsHash, decision, routeToSandbox, startedAt, preview.redactedPaths)
-    )
-    if (decision.effect !== "require_approval") return recordedThenRun
+    const recordedThenRun = (recorded: PolicyDecisionTraceV1) =>
+      Effect.flatMap(
+        append(request.customerInstanceId, [{ kind: "policy_decision", payload: recorded }]),
+        () =>
+          execute(request, tool, args, argsHash, recorded, routeToSandbox, startedAt, preview.redactedPaths)
+      )
+    if (decision.effect !== "require_approval") return recordedThenRun(decision)
     return Effect.gen(function* () {
       const approved =
         request.approvalId === undefined
@@ -458,7 +460,9 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
         }
         return yield* deny(request, denial, tool.name, argsHash, startedAt, approved)
       }
-      return yield* recordedThenRun
+      // The trace names the approval that let this call run, so the audit answers "who allowed it?".
+      const satisfied = `${decision.rationale}; satisfied by approval ${request.approvalId}, consumed by this call`
+      return yield* recordedThenRun({ ...decision, rationale: satisfied.slice(0, 4096) })
     })
   }
 
