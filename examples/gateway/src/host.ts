@@ -42,7 +42,7 @@ export interface GatewayHostOptions {
   readonly tools?: ReadonlyArray<Tools.ToolDefinition>
   /** A policy document; without one, `settings.policyFile` is read (and without that, only the baseline applies). */
   readonly policyDocument?: unknown
-  /** Secrets provider for tools; environment variables `BGA_SECRET__<INSTANCE>__<NAME>` unless set. */
+  /** Secrets provider for tools; environment variables named by `Secrets.envVarName` (`BGA_SECRET__<INSTANCE>__<NAME>`) unless set. */
   readonly secrets?: Secrets.SecretsShape
   readonly logger?: Logger
   readonly version?: string

@@ -67,14 +67,27 @@ export const installFolderName = (manifest: { readonly name: string; readonly ve
 
 /** @internal Finds the package root of an unpacked tarball: the folder itself or its one top folder (npm's `package/`). */
 export const packageRootOf = (raw: string, plugin: string): string => {
-  if (existsSync(join(raw, MANIFEST_FILE))) return raw
-  const top = readdirSync(raw)
-  if (top.length === 1 && statSync(join(raw, top[0]!)).isDirectory()) return join(raw, top[0]!)
-  throw pluginError(
-    "manifest-missing",
-    plugin,
-    `no ${MANIFEST_FILE} at the root of the tarball or of its one top folder`
-  )
+  const root = existsSync(join(raw, MANIFEST_FILE))
+    ? raw
+    : (() => {
+        const top = readdirSync(raw)
+        if (top.length === 1 && statSync(join(raw, top[0]!)).isDirectory()) return join(raw, top[0]!)
+        throw pluginError(
+          "manifest-missing",
+          plugin,
+          `no ${MANIFEST_FILE} at the root of the tarball or of its one top folder`
+        )
+      })()
+  // The checksum leaves node_modules out (npm fills it after verification). A package that
+  // ships one would slip unsigned code past the signature, and npm would keep it: refused.
+  if (existsSync(join(root, "node_modules"))) {
+    throw pluginError(
+      "unsafe-archive",
+      plugin,
+      "the package ships node_modules; dependencies are installed from package.json after verification"
+    )
+  }
+  return root
 }
 
 /** A staged, verified install that has not been made visible yet. */

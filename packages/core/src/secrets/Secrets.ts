@@ -43,9 +43,16 @@ const lookup =
         : Effect.succeed(Redacted.make(value))
     })
 
-/** Environment variable holding secret `name` of an instance: `BGA_SECRET__ACME__CRM_TOKEN`. */
+/**
+ * Environment variable holding secret `name` of an instance: `BGA_SECRET__ACME__CRM_TOKEN`;
+ * `-` and `_` in the instance id are written `_2D` and `_5F` (`acme-eu` is `ACME_2DEU`). The
+ * mapping is one-to-one: an encoded id never contains `__`, so the first `__` after the prefix
+ * always ends it, and no two (instance, name) pairs share a variable.
+ */
 export const envVarName = (customerInstanceId: string, name: string): string =>
-  `BGA_SECRET__${customerInstanceId.toUpperCase().replaceAll("-", "_")}__${name}`
+  `BGA_SECRET__${customerInstanceId
+    .toUpperCase()
+    .replace(/[-_]/gu, (c) => `_${c.charCodeAt(0).toString(16).toUpperCase()}`)}__${name}`
 
 /**
  * Secrets from environment variables named by `envVarName`. There is deliberately no

@@ -160,3 +160,28 @@ describe("orchestrator: a run from create to end", () => {
       })
   )
 })
+
+describe("orchestrator: hostile tool-call ids from the model", () => {
+  it.effect("repeated and colliding ids still run each call exactly once, and the run ends", () =>
+    Effect.gen(function* () {
+      const stack = yield* makeStack({
+        script: [
+          {
+            // A suffixed repeat of "a" must not land on the model's own "a#2".
+            toolCalls: [
+              { id: "a#2", name: "charge", args: { cents: 1 } },
+              { id: "a", name: "charge", args: { cents: 2 } },
+              { id: "a", name: "charge", args: { cents: 3 } }
+            ]
+          },
+          { text: "done" }
+        ]
+      })
+      const { run } = yield* stack.orchestrator.create(request())
+      yield* stack.orchestrator.awaitIdle
+      const view = yield* stack.orchestrator.get("acme", run.run.runId)
+      expect(view.run.state).toBe("COMPLETED")
+      expect(stack.tools.calls.map((c) => c.args)).toEqual([{ cents: 1 }, { cents: 2 }, { cents: 3 }])
+    })
+  )
+})

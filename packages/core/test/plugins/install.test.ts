@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process"
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Result } from "effect"
 import { create as createTar } from "tar"
@@ -128,6 +128,25 @@ describe("install from a tarball", () => {
     expect(error.detail).toContain(detail)
     expectNothingInstalled(installDir)
     expect(existsSync(join(installDir, "..", "evil.js"))).toBe(false)
+  })
+
+  it("refuses a signed package that ships node_modules: dependency code outside the signature", async () => {
+    const dir = signedPlugin(publisher)
+    // Added after signing: the checksum leaves node_modules out, so only this refusal stops it.
+    const planted = join(dir, "node_modules", "left-pad")
+    mkdirSync(planted, { recursive: true })
+    writeFileSync(
+      join(planted, "package.json"),
+      JSON.stringify({ name: "left-pad", version: "1.3.0", main: "index.js" })
+    )
+    writeFileSync(join(planted, "index.js"), "module.exports = () => 'EVIL'")
+    const { host, installDir } = setup()
+    const error = errorOf(await installExit(host, { kind: "tarball", path: await packed(dir) }))
+    expect(error.reason).toBe("unsafe-archive")
+    expect(error.detail).toContain("node_modules")
+    expectNothingInstalled(installDir)
+    const verified = await Effect.runPromiseExit(host.verify({ kind: "tarball", path: await packed(dir) }))
+    expect(errorOf(verified).reason).toBe("unsafe-archive")
   })
 
   it("refuses a decompression bomb", async () => {

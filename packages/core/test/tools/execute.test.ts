@@ -56,23 +56,6 @@ describe("executing a handler", () => {
     expect(seen).toBe(false)
   })
 
-  it("still calls the handler of a run cancelled before the call, with its signal aborted", async () => {
-    const parent = new AbortController()
-    parent.abort(new Error("cancelled earlier"))
-    let aborted: boolean | undefined
-    const result = await executeHandler(
-      tool((_, ctx) => {
-        aborted = ctx.signal.aborted
-        return { ok: 1 }
-      }),
-      {},
-      context,
-      parent.signal
-    )
-    expect(result).toMatchObject({ _tag: "Failed", outcome: "cancelled" })
-    expect(aborted).toBe(true)
-  })
-
   it("counts the synchronous part of an asynchronous handler against its timeout", async () => {
     const result = await executeHandler(
       tool(
@@ -187,5 +170,38 @@ describe("capOutput", () => {
 
   it("keeps output at the limit untouched", () => {
     expect(capOutput("abc", 5)).toEqual({ output: "abc", truncated: false })
+  })
+})
+
+describe("a run cancelled before the call", () => {
+  it("never calls the handler", async () => {
+    let called = false
+    const parent = new AbortController()
+    parent.abort(new Error("cancelled by operator"))
+    const result = await executeHandler(
+      tool(() => {
+        called = true
+        return "side effect"
+      }),
+      {},
+      context,
+      parent.signal
+    )
+    expect(result).toMatchObject({ _tag: "Failed", outcome: "cancelled" })
+    expect(called).toBe(false)
+  })
+
+  it("scrubs secrets out of the error code too", async () => {
+    const result = await executeHandler(
+      tool((_, ctx) => {
+        const error = new Error("x")
+        error.name = `Err_${ctx.secrets.API_KEY}`
+        throw error
+      }),
+      {},
+      context,
+      undefined
+    )
+    expect(JSON.stringify(result)).not.toContain("sk-live-0123456789")
   })
 })

@@ -9,7 +9,7 @@ import * as Secrets from "../../src/secrets/index.js"
 describe("Secrets providers", () => {
   it.effect("reads an instance's secret from its environment variable", () =>
     Effect.gen(function* () {
-      const secrets = Secrets.makeEnv({ BGA_SECRET__ACME_EU__CRM_TOKEN: "s3cret" })
+      const secrets = Secrets.makeEnv({ BGA_SECRET__ACME_2DEU__CRM_TOKEN: "s3cret" })
       const value = yield* secrets.get("acme-eu", "CRM_TOKEN")
       expect(Redacted.value(value)).toBe("s3cret")
       expect(String(value)).not.toContain("s3cret")
@@ -23,6 +23,31 @@ describe("Secrets providers", () => {
       expect(error.reason).toBe("not-found")
     })
   )
+
+  it("maps every (instance, name) pair to its own variable: no two instances share a secret", () => {
+    const pairs: Array<[string, string]> = [
+      ["acme-eu", "CRM_TOKEN"],
+      ["acme_eu", "CRM_TOKEN"],
+      ["acme__crm", "TOKEN"],
+      ["acme", "CRM__TOKEN"],
+      ["a-b_c", "X"],
+      ["a_b-c", "X"]
+    ]
+    const names = pairs.map(([ci, name]) => Secrets.envVarName(ci, name))
+    expect(new Set(names).size).toBe(pairs.length)
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z0-9](?:[a-z0-9_-]{0,10}[a-z0-9])?$/u),
+        fc.stringMatching(/^[a-z0-9](?:[a-z0-9_-]{0,10}[a-z0-9])?$/u),
+        fc.stringMatching(/^[A-Z][A-Z0-9_]{0,8}$/u),
+        fc.stringMatching(/^[A-Z][A-Z0-9_]{0,8}$/u),
+        (a, b, x, y) => {
+          if (a === b && x === y) return
+          expect(Secrets.envVarName(a, x)).not.toBe(Secrets.envVarName(b, y))
+        }
+      )
+    )
+  })
 
   it.effect("refuses names that could traverse paths", () =>
     Effect.gen(function* () {

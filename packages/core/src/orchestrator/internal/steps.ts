@@ -65,16 +65,23 @@ const maxOutputChars = 100_000
  * repeats one would otherwise leave a call that never finishes. Repeats get a suffix.
  */
 const uniqueCallIds = (response: ModelResponse): ModelResponse => {
-  const seen = new Set<string>()
+  // Every id the model sent is taken up front, so a suffixed repeat can never land on an id a
+  // later (or earlier) call already uses: ["a#2", "a", "a"] must not yield two "a#2".
+  const taken = new Set(response.toolCalls.map((call) => call.id))
+  const kept = new Set<string>()
   let changed = false
-  const toolCalls = response.toolCalls.map((call, index) => {
-    if (!seen.has(call.id)) {
-      seen.add(call.id)
+  let n = 1
+  const toolCalls = response.toolCalls.map((call) => {
+    if (!kept.has(call.id)) {
+      kept.add(call.id)
       return call
     }
     changed = true
-    const id = `${call.id.slice(0, 480)}#${index}`
-    seen.add(id)
+    let id: string
+    do id = `${call.id.slice(0, 480)}#${n++}`
+    while (taken.has(id))
+    taken.add(id)
+    kept.add(id)
     return { ...call, id }
   })
   return changed ? { ...response, toolCalls } : response
@@ -244,6 +251,8 @@ export const toolCall = (
     })
     s.dirty = true
     yield* persist(env, s)
+    // A cancel that arrived while the "started" mark was saved stops here, before the tool runs.
+    yield* checkStop(s)
     const outcome = yield* env.tools
       .invoke({
         customerInstanceId: s.run.customerInstanceId,

@@ -89,7 +89,8 @@ const failed = (
   return {
     _tag: "Failed",
     outcome: "failed",
-    errorCode: code.slice(0, 128),
+    // The code comes from the handler's error (its _tag or name): scrubbed like the message.
+    errorCode: scrubber.scrubText(code).text.slice(0, 128),
     message: scrubbed.text.slice(0, 2000),
     secretsRedacted: scrubbed.count
   }
@@ -118,11 +119,17 @@ export const executeHandler = (
   scrubber: SecretScrubber = makeScrubber(Object.values(context.secrets))
 ): ExecutionResult | Promise<ExecutionResult> => {
   const controller = new AbortController()
-  // A run cancelled before the call: the handler still sees the call, with its signal aborted.
+  // A run cancelled before the call: the handler is not called at all. Calling it with an
+  // aborted signal would let a handler that ignores signals carry out a side effect after the
+  // cancel, while the record says `cancelled`.
   if (parent?.aborted) {
-    return race(tool, controller, parent, tool.timeoutMs, scrubber, () =>
-      handlerOf(tool)(args, { ...context, signal: controller.signal })
-    )
+    return {
+      _tag: "Failed",
+      outcome: "cancelled",
+      errorCode: "Cancelled",
+      message: "the run was cancelled",
+      secretsRedacted: 0
+    }
   }
   const calledAt = performance.now()
   let value: unknown

@@ -12,6 +12,7 @@ import { hashOf } from "../../hash.js"
 import { newId } from "../../ids.js"
 import type { JsonProblem } from "../../json/JsonError.js"
 import type { PolicyEngineShape } from "../../policy/PolicyEngine.js"
+import { isRiskyClass } from "../../policy/taxonomy.js"
 import type { SandboxDriverShape } from "../../sandbox/SandboxDriver.js"
 import type { SandboxLane } from "../../sandbox/types.js"
 import { makeScrubber, type SecretScrubber } from "../../secrets/redact.js"
@@ -397,8 +398,9 @@ export const makeInvoke = (deps: ToolRuntimeDeps) => {
   ): Effect.Effect<InvokeOutcome, ToolRuntimeError> => {
     const args = Result.isSuccess(validated) ? validated.success : request.args
     const argsHash = Result.isSuccess(validated) ? safeHash(args) : safeHash(request.args)
+    // Only risky classes go to a lane; `read` and `none` run in process like any other tool.
     const routeToSandbox =
-      tool.riskClass !== undefined &&
+      isRiskyClass(tool.riskClass) &&
       deps.config.tools.riskyExecution === "sandbox_only" &&
       deps.sandbox !== undefined
     const decision = deps.policy.decide(
