@@ -90,7 +90,8 @@ describe("SQLite audit log under process crashes", () => {
     const path = tempDbPath()
     const ci = "multi-process"
     await Effect.runPromise(Effect.scoped(Layer.build(StorageSqlite.layer({ path }))))
-    const startAt = Date.now() + 2000
+    // A common start time well after the children are up, so they overlap even on a loaded machine.
+    const startAt = Date.now() + 5000
     const children = [0, 1, 2].map((i) => startChild(path, ci, 400, `writer-${i}`, startAt))
     const exits = await Promise.all(children.map((c) => c.exited))
     for (const [i, e] of exits.entries()) expect(e.code, children[i]?.stderr()).toBe(0)
