@@ -20,6 +20,7 @@ export {
   layer,
   layerFile,
   loadConfigFile,
+  readConfigJson,
   resolveSecret,
   type SecretSource
 } from "./load.js"

@@ -89,11 +89,8 @@ export const decodeConfig = (
   return Result.succeed(decoded.success)
 }
 
-/** Reads and decodes a JSON configuration file. */
-export const loadConfigFile = (
-  path: string,
-  options: { readonly secrets?: SecretSource } = {}
-): Result.Result<BgaConfig, ConfigError> => {
+/** Reads a JSON configuration file under the untrusted-input limits; failures name the file. */
+export const readConfigJson = (path: string): Result.Result<unknown, ConfigError> => {
   const read = readTextFile(path)
   if (Result.isFailure(read)) {
     return Result.fail(
@@ -104,15 +101,18 @@ export const loadConfigFile = (
       })
     )
   }
-  const text = read.success
-  const parsed = parseJson(text, "configuration")
-  if (Result.isFailure(parsed)) {
-    return Result.fail(
-      new ConfigError({ reason: "invalid", source: path, problems: parsed.failure.problems })
-    )
-  }
-  return decodeConfig(parsed.success, { source: path, ...options })
+  return Result.mapError(
+    parseJson(read.success, "configuration"),
+    (error) => new ConfigError({ reason: "invalid", source: path, problems: error.problems })
+  )
 }
+
+/** Reads and decodes a JSON configuration file. */
+export const loadConfigFile = (
+  path: string,
+  options: { readonly secrets?: SecretSource } = {}
+): Result.Result<BgaConfig, ConfigError> =>
+  Result.flatMap(readConfigJson(path), (input) => decodeConfig(input, { source: path, ...options }))
 
 /** The configuration with every default and no overrides. */
 export const defaultConfig = (): BgaConfig => Result.getOrThrow(decodeConfig({}))

@@ -3,12 +3,10 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { Effect, Redacted, Result, Schema } from "effect"
 import { ConfigError } from "../config/ConfigError.js"
-import { decodeConfig, resolveSecret, type SecretSource } from "../config/load.js"
+import { decodeConfig, readConfigJson, resolveSecret, type SecretSource } from "../config/load.js"
 import { type BgaConfig, SecretRef } from "../config/schema.js"
 import { decodeUnknown } from "../contracts/decode.js"
 import { CustomerInstanceId } from "../contracts/primitives.js"
-import { readTextFile } from "../json/readFile.js"
-import { parseJson } from "../json/safeJson.js"
 
 const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
   schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
@@ -120,22 +118,8 @@ export const decodeGatewayConfig = (
 export const loadGatewayConfigFile = (
   path: string,
   options: { readonly secrets?: SecretSource } = {}
-): Result.Result<GatewayConfig, ConfigError> => {
-  const read = readTextFile(path)
-  if (Result.isFailure(read)) {
-    return Result.fail(
-      new ConfigError({
-        reason: read.failure.reason,
-        source: path,
-        problems: [{ path: "$", message: read.failure.message }]
-      })
-    )
-  }
-  const text = read.success
-  const parsed = parseJson(text, "configuration")
-  if (Result.isFailure(parsed)) return Result.fail(invalid(path, parsed.failure.problems))
-  return decodeGatewayConfig(parsed.success, { source: path, ...options })
-}
+): Result.Result<GatewayConfig, ConfigError> =>
+  Result.flatMap(readConfigJson(path), (input) => decodeGatewayConfig(input, { source: path, ...options }))
 
 /** Where the generated pepper lives when `keyPepper` is not set. */
 export const pepperFile = (settings: GatewaySettings): string => join(settings.dataDir, "gateway-key-pepper")
